@@ -1,0 +1,96 @@
+"""Which copy of a repeated block or section is kept.
+
+Rules, in order of importance:
+1. Never cut unique content: a block is dropped only if every sentence of it is mostly
+   found in the copy that is kept (``covered``). A near pair where both sides have
+   sentences of their own is left to the sentence stage.
+2. Keep the most complete copy: for a repeated section, the side with more content
+   (its extra headings, title, added sentences) is kept whole; a contained block gives
+   way to the block containing it.
+3. Otherwise keep the first copy, so reading order is that of the first telling.
+Minor blocks (headings, list items) only go with a section anchored by a prose repeat.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.match.pairs import UnitMatch
+from dedup.match.sections import RepeatedSection
+from dedup.model import Block, BlockKind, RemovalKind, Sentence
+from dedup.signatures.shingles import ShingleSets
+
+
+@dataclass(frozen=True)
+class BlockDrop:
+    """Block ``block`` goes; ``kept`` is the block that holds its content."""
+
+    block: int
+    kept: int
+    kind: RemovalKind
+    similarity: float
+
+
+@dataclass(frozen=True)
+class CoverageIndex:
+    """Shingle sets that tell whether a block's sentences are all present in another block."""
+
+    block_sets: ShingleSets
+    sentence_sets: ShingleSets
+    sentences_of_block: Sequence[Sequence[Sentence]]
+    sentence_weights: Sequence[int]
+    min_weight: int
+    threshold: float
+
+    def covered(self, block: int, by: int) -> bool:
+        """Every sentence of ``block`` (bar tiny ones) has most of its shingles in block ``by``."""
+        host = self.block_sets.of(by)
+        for sentence in self.sentences_of_block[block]:
+            if self.sentence_weights[sentence.index] < self.min_weight:
+                continue
+            own = self.sentence_sets.of(sentence.index)
+            if len(own) and np.isin(own, host, assume_unique=True).mean() < self.threshold:
+                return False
+        return True
+
+
+def choose_block_drops(
+    blocks: Sequence[Block],
+    weights: Sequence[int],
+    sections: Sequence[RepeatedSection],
+    coverage: CoverageIndex,
+) -> dict[int, BlockDrop]:
+    """The blocks to drop, strongest sections first, each tied to a kept block."""
+    drops: dict[int, BlockDrop] = {}
+    pinned: set[int] = set()
+
+    def prose(match: UnitMatch) -> bool:
+        return blocks[match.first].kind is BlockKind.PROSE and blocks[match.second].kind is BlockKind.PROSE
+
+    def anchor_weight(section: RepeatedSection) -> int:
+        return sum(min(weights[m.first], weights[m.second]) for m in section.matches if prose(m))
+
+    def side_weight(side: range) -> int:
+        return sum(weights[b] for b in side if blocks[b].kind in (BlockKind.PROSE, BlockKind.MINOR))
+
+    anchored = [s for s in sections if anchor_weight(s) > 0]
+    for section in sorted(anchored, key=lambda s: (-anchor_weight(s), s.matches[0].first)):
+        keep_second = side_weight(section.second_side) > side_weight(section.first_side)
+        for match in section.matches:
+            drop, keep = (match.first, match.second) if keep_second else (match.second, match.first)
+            if match.contained == keep:
+                drop, keep = keep, drop
+            if drop in drops or keep in drops:
+                continue
+            if match.kind is not RemovalKind.EXACT and not coverage.covered(drop, keep):
+                if match.contained is None and keep not in pinned and coverage.covered(keep, drop):
+                    drop, keep = keep, drop
+                else:
+                    continue
+            if drop in pinned:
+                continue
+            drops[drop] = BlockDrop(drop, keep, match.kind, match.similarity)
+            pinned.add(keep)
+    return drops

@@ -1,0 +1,1 @@
+"""Find which units (blocks, sentences, documents) repeat which."""

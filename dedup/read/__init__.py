@@ -1,0 +1,1 @@
+"""Readers: turn files and streams into Documents, refusing bad input with a clear reason."""

@@ -1,0 +1,1 @@
+"""Normalise text and cut it into blocks (lines) and sentences."""

@@ -1,0 +1,1 @@
+"""Shingles and their hashes: the numeric form every matcher works on."""

@@ -1,0 +1,1 @@
+"""Writers: cleaned texts, reports, all written atomically."""
