@@ -83,11 +83,12 @@ class CleanOptions:
     """Parameters of within-document cleaning; every field is a CLI option too."""
 
     shingle_size: int = 5
-    near_threshold: float = 0.8
+    near_threshold: float = 0.7
     containment_threshold: float = 0.9
     cover_threshold: float = 0.5
     min_block_weight: int = 50
     min_sentence_weight: int = 50
+    min_fragment_weight: int = 20
     guard_sentence_weight: int = 16
     max_gap: int = 3
     max_posting: int = 32

@@ -36,7 +36,7 @@ def make_options(**overrides: Any) -> CleanOptions:
 def clean_document(text: str, options: CleanOptions | None = None) -> CleanResult:
     """Remove the sections, paragraphs and sentences that ``text`` repeats."""
     options = options or CleanOptions()
-    blocks = split_blocks(text, options.marker_patterns, options.min_block_weight)
+    blocks = split_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
     if not blocks:
         return CleanResult(text)
     matchable = [b.kind in (BlockKind.PROSE, BlockKind.MINOR) for b in blocks]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from dedup.model import Block, BlockKind
 from dedup.segment.normalise import content_weight, normalise
@@ -24,9 +25,14 @@ _TITLE_MAX_WEIGHT = 120
 
 
 def split_blocks(
-    text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = 50
+    text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = 50, min_fragment_weight: int = 20
 ) -> list[Block]:
-    """Blocks of ``text`` in reading order, with exact character offsets."""
+    """Blocks of ``text`` in reading order, with exact character offsets.
+
+    A line right before or after a continuation marker counts as prose from
+    ``min_fragment_weight`` on: LLM output cut at a chunk boundary leaves a half
+    paragraph there, which must be matched against the whole paragraph repeated later.
+    """
     markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns]
     lines = []
     for match in _LINE.finditer(text):
@@ -46,7 +52,18 @@ def split_blocks(
         else:
             kind = classify_line(body, min_prose_weight)
         blocks.append(Block(len(blocks), start, end, line_end, kind, body))
-    return blocks
+    return [_promote_fragment(b, blocks, min_fragment_weight) for b in blocks]
+
+
+def _promote_fragment(block: Block, blocks: list[Block], min_weight: int) -> Block:
+    if block.kind is not BlockKind.MINOR or _STRUCTURAL.match(block.text):
+        return block
+    neighbours = blocks[max(0, block.index - 1) : block.index + 2]
+    if not any(b.kind is BlockKind.MARKER for b in neighbours):
+        return block
+    if content_weight(normalise(block.text)) < min_weight:
+        return block
+    return replace(block, kind=BlockKind.PROSE)
 
 
 def classify_line(line: str, min_prose_weight: int = 50) -> BlockKind:
