@@ -10,13 +10,41 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_NOT_WORD = re.compile(r"[\W_]+")
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
+_NOT_WORD = re.compile(rf"(?:[^\w{_MARKS}]|_)+")
+_WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+_SCRIPT_SAMPLE = 4000
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
 
 
 def normalise(text: str) -> str:
-    """Letters and digits of ``text``, NFKC-folded and case-folded."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """Letters and digits of ``text``, NFKC-folded and case-folded.
+
+    Punctuation and white space go first: in Japanese text they are usually all that
+    makes a text non-NFKC (full-width brackets and colons), so the costly NFKC pass is
+    mostly skipped. Combining marks are kept until NFKC has composed them.
+    """
+    letters = _NOT_WORD.sub("", text)
+    if not unicodedata.is_normalized("NFKC", letters):
+        letters = _NOT_WORD.sub("", unicodedata.normalize("NFKC", letters))
+    return letters.casefold()
+
+
+def words(text: str) -> list[str]:
+    """Words of ``text`` (runs of letters and digits), NFKC-folded and case-folded."""
+    found = _WORD.findall(text)
+    joined = " ".join(found)
+    if not unicodedata.is_normalized("NFKC", joined):
+        found = _WORD.findall(unicodedata.normalize("NFKC", joined))
+    return [w.casefold() for w in found]
+
+
+def cjk_share(normalised: str) -> float:
+    """Share of CJK characters among the letters of a normalised text (judged on its start)."""
+    sample = normalised[:_SCRIPT_SAMPLE]
+    if not sample:
+        return 0.0
+    return (len(sample) - len(_CJK.sub("", sample))) / len(sample)
 
 
 def content_weight(normalised: str) -> int:
@@ -31,7 +59,4 @@ def content_weight(normalised: str) -> int:
 
 def is_cjk_text(text: str, share: float = 0.3) -> bool:
     """Whether at least ``share`` of the letters of ``text`` are CJK characters."""
-    letters = normalise(text)
-    if not letters:
-        return False
-    return len(letters) - len(_CJK.sub("", letters)) >= share * len(letters)
+    return cjk_share(normalise(text[: 2 * _SCRIPT_SAMPLE])) >= share

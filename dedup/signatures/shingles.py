@@ -1,4 +1,4 @@
-"""Character n-gram shingles of many texts, hashed in one vectorised pass.
+"""Character and word n-gram shingles of many texts, hashed in one compiled pass.
 
 Each text (a block, a sentence or a whole document) becomes the set of XXH32 hashes of the
 UTF-8 bytes of its character n-grams. Character n-grams work for CJK text, which has no
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.signatures.xxh32 import xxh32_slices
+from dedup.signatures.kernels import ngram_hashes
 
 
 @dataclass(frozen=True)
@@ -35,46 +35,27 @@ class ShingleSets:
         return self.hashes[self.offsets[unit] : self.offsets[unit + 1]]
 
 
-def char_ngram_positions(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Start, character length and unit of every n-gram of ``texts`` in their concatenation."""
-    joined = "".join(texts)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    ends = np.cumsum(lengths)
-    begins = ends - lengths
-    unit_of_char = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    positions = np.arange(len(joined), dtype=np.int64)
-    full = positions + n <= np.repeat(ends, lengths)
-    starts = positions[full]
-    units = unit_of_char[full]
-    span = np.full(len(starts), n, dtype=np.int64)
-    short = np.flatnonzero((lengths > 0) & (lengths < n))
-    if len(short):
-        starts = np.concatenate([starts, begins[short]])
-        units = np.concatenate([units, short])
-        span = np.concatenate([span, lengths[short]])
-    return starts, span, units, joined
+def _units_bytes(texts: Sequence[str]) -> np.ndarray:
+    joined = "\n".join(t.replace("\n", " ") for t in texts)
+    return np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
-def hash_char_ngrams(texts: Sequence[str], n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """XXH32 of the UTF-8 bytes of every character n-gram, with the unit of each (not de-duplicated)."""
-    starts, span, units, joined = char_ngram_positions(texts, n)
-    encoded = joined.encode("utf-8", "surrogatepass")
-    if len(encoded) == len(joined):
-        byte_offsets = np.arange(len(joined) + 1, dtype=np.int64)
-    else:
-        codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        widths = 1 + (codepoints >= 0x80) + (codepoints >= 0x800) + (codepoints >= 0x10000)
-        byte_offsets = np.concatenate([[0], np.cumsum(widths, dtype=np.int64)])
-    data = np.frombuffer(encoded, dtype=np.uint8)
-    byte_starts = byte_offsets[starts]
-    byte_lengths = byte_offsets[starts + span] - byte_starts
-    return xxh32_slices(data, byte_starts, byte_lengths, seed), units
+def hash_ngrams(texts: Sequence[str], n: int, by_words: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """XXH32 of every n-gram of each text (characters, or words separated by single spaces).
+
+    Returns the hashes, not de-duplicated, and the offsets of each text's run. A text
+    shorter than n is one shingle of its own; an empty text has none.
+    """
+    if not texts:
+        return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    return ngram_hashes(_units_bytes(texts), n, by_words, seed)
 
 
 def shingle_sets(texts: Sequence[str], n: int, seed: int = 0) -> ShingleSets:
-    """The de-duplicated shingle hash set of every text."""
-    hashes, units = hash_char_ngrams(texts, n, seed)
-    keys = np.unique((units.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64))
+    """The de-duplicated character n-gram hash set of every text."""
+    hashes, offsets = hash_ngrams(texts, n, False, seed)
+    units = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(offsets))
+    keys = np.unique((units << np.uint64(32)) | hashes.astype(np.uint64))
     units = (keys >> np.uint64(32)).astype(np.int64)
     hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     offsets = np.searchsorted(units, np.arange(len(texts) + 1, dtype=np.int64))

@@ -1,0 +1,111 @@
+"""MinHash signatures of whole documents, bit-identical to datasketch.
+
+A document is shingled by script: character n-grams (default 5) of its normalised text
+when it is mostly CJK, which has no spaces; word n-grams (default 3) otherwise. Each
+shingle is the UTF-8 bytes of the n-gram (words joined by one space), hashed with XXH32.
+:func:`document_shingles` gives those bytes, so that
+
+    m = datasketch.MinHash(num_perm=128, seed=1, hashfunc=xxhash.xxh32_intdigest)
+    m.update_batch(document_shingles(text))
+
+yields exactly ``signatures([text])[0]``: users can mix sketches from both.
+Signatures of a whole batch come from one compiled pass (``kernels``), never a Python
+loop per shingle.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+from dedup.segment.normalise import cjk_share, normalise, words
+from dedup.signatures.kernels import minhash_affine32, minhash_legacy
+from dedup.signatures.shingles import hash_ngrams
+
+SCHEMES = ("affine32", "legacy")
+
+
+@dataclass(frozen=True)
+class MinHashParams:
+    """Everything that must agree for two signatures to be comparable (and is stored with an index)."""
+
+    num_perm: int = 128
+    seed: int = 1
+    scheme: str = "affine32"
+    char_ngram: int = 5
+    word_ngram: int = 3
+    cjk_share: float = 0.3  # share of CJK letters from which a document is shingled by characters
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, not {self.scheme!r}")
+
+
+def shingle_text(text: str, cjk_threshold: float = 0.3) -> tuple[str, bool]:
+    """The form a document is shingled in, and whether it is CJK (character n-grams)."""
+    letters = normalise(text)
+    if cjk_share(letters) >= cjk_threshold:
+        return letters, True
+    return " ".join(words(text)), False
+
+
+def document_shingles(text: str, params: MinHashParams = MinHashParams()) -> list[bytes]:
+    """The shingles of ``text`` as bytes, exactly as :func:`signatures` hashes them."""
+    form, cjk = shingle_text(text, params.cjk_share)
+    if cjk:
+        n = params.char_ngram
+        grams = [form[i : i + n] for i in range(len(form) - n + 1)] or ([form] if form else [])
+    else:
+        words = form.split(" ") if form else []
+        n = params.word_ngram
+        grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)] or (
+            [" ".join(words)] if words else []
+        )
+    return [g.encode("utf-8", "surrogatepass") for g in grams]
+
+
+def shingle_hashes(texts: Sequence[str], params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+    """XXH32 shingle hashes of each text, flattened, and the offsets of each text's run."""
+    forms = [shingle_text(t, params.cjk_share) for t in texts]
+    if all(cjk for _, cjk in forms):
+        return hash_ngrams([f for f, _ in forms], params.char_ngram)
+    if not any(cjk for _, cjk in forms):
+        return hash_ngrams([f for f, _ in forms], params.word_ngram, by_words=True)
+    runs: list[np.ndarray] = [np.empty(0, dtype=np.uint32)] * len(texts)
+    for by_words, n in ((False, params.char_ngram), (True, params.word_ngram)):
+        index = [i for i, (_, cjk) in enumerate(forms) if cjk != by_words]
+        hashes, offsets = hash_ngrams([forms[i][0] for i in index], n, by_words)
+        for k, i in enumerate(index):
+            runs[i] = hashes[offsets[k] : offsets[k + 1]]
+    offsets = np.concatenate([[0], np.cumsum([len(r) for r in runs])]).astype(np.int64)
+    return np.concatenate(runs), offsets
+
+
+@lru_cache(maxsize=8)
+def permutations(params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own permutation parameters for (num_perm, seed, scheme)."""
+    a, b = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme).permutations
+    if params.scheme == "affine32":
+        return a.astype(np.uint32), b.astype(np.uint32)
+    return a.astype(np.uint64), b.astype(np.uint64)
+
+
+def signatures_of_hashes(hashes: np.ndarray, offsets: np.ndarray, params: MinHashParams) -> np.ndarray:
+    """Signatures (texts × num_perm) of hash runs; uint32 for affine32, uint64 for legacy."""
+    a, b = permutations(params)
+    kernel = minhash_affine32 if params.scheme == "affine32" else minhash_legacy
+    return kernel(hashes, offsets, a, b)
+
+
+def signatures(texts: Sequence[str], params: MinHashParams = MinHashParams()) -> np.ndarray:
+    """MinHash signature of every text (an empty text gets the all-max "empty" signature)."""
+    hashes, offsets = shingle_hashes(texts, params)
+    return signatures_of_hashes(hashes, offsets, params)
+
+
+def to_datasketch(signature: np.ndarray, params: MinHashParams) -> LeanMinHash:
+    """The signature as a datasketch LeanMinHash, for MinHashLSH and for users' own code."""
+    return LeanMinHash(seed=params.seed, hashvalues=signature, scheme=params.scheme)
