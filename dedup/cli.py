@@ -11,13 +11,18 @@ import sys
 import click
 
 from dedup import __version__
-from dedup.engine.local import clean_paths
+from dedup.engine.local import RunOptions, clean_paths
 from dedup.errors import DedupError
+from dedup.match.documents import CorpusOptions
 from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
 from dedup.read.files import DEFAULT_MAX_BYTES
+from dedup.read.sources import FORMATS
+from dedup.signatures.minhash import SCHEMES, MinHashParams
 
-_DEFAULTS = CleanOptions()
+_CLEAN = CleanOptions()
+_CORPUS = CorpusOptions()
+_MINHASH = MinHashParams()
 
 
 def _warn(line: str) -> None:
@@ -26,15 +31,14 @@ def _warn(line: str) -> None:
 
 def format_summary(summary: RunSummary) -> str:
     share = 100.0 * summary.chars_removed / summary.chars_in if summary.chars_in else 0.0
-    return "\n".join(
-        [
-            f"read {len(summary.outcomes)} documents: {summary.count('cleaned')} cleaned, "
-            f"{summary.count('unique')} unchanged, {summary.count('duplicate')} duplicate",
-            f"removed {summary.chars_removed:,} of {summary.chars_in:,} characters ({share:.1f}%)",
-            f"{len(summary.errors)} errors, {len(summary.warnings)} warnings, {summary.elapsed:.2f} s",
-            f"output: {summary.out_dir} (report: {summary.out_dir}/report.json)",
-        ]
-    )
+    lines = [
+        f"read {summary.documents} documents: {summary.cleaned} cleaned, {summary.unique} unchanged, "
+        f"{summary.duplicate} duplicate ({summary.clusters} clusters)",
+        f"removed {summary.chars_removed:,} of {summary.chars_in:,} characters ({share:.1f}%)",
+        f"{len(summary.errors)} errors, {len(summary.warnings)} warnings, {summary.elapsed:.2f} s",
+        f"output: {summary.output}" + (f" (report: {summary.report})" if summary.report else ""),
+    ]
+    return "\n".join(lines)
 
 
 @click.group()
@@ -45,38 +49,62 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: <first input>-dedup beside it].")
+@click.option("--out", "out", help="Output folder for text files, output file for JSONL/Parquet ('-' for stdout). [default: <first input>-dedup beside it; stdout for '-']")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="Input format; auto goes by extension (.txt/.md, .jsonl[.gz|.zst], .parquet; '-' is JSONL).")
+@click.option("--text-key", default="text", show_default=True, help="Field holding the text in JSONL/Parquet records.")
+@click.option("--id-key", default=None, help="Field holding the document id in records [default: file:line].")
+@click.option("--report", "report", type=click.Path(dir_okay=False), help="Where to write report.json [default: in the output folder, or <out>.report.json].")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
 @click.option("--keep-markers", is_flag=True, help="Keep continuation markers such as ---END---.")
 @click.option("--marker", "markers", multiple=True, metavar="REGEX", help="Extra continuation-marker line pattern (repeatable).")
-@click.option("--shingle-size", type=click.IntRange(2, 32), default=_DEFAULTS.shingle_size, show_default=True, help="Characters per shingle.")
-@click.option("--near-threshold", type=click.FloatRange(0.0, 1.0), default=_DEFAULTS.near_threshold, show_default=True, help="Jaccard similarity from which two paragraphs or sentences are near-duplicates.")
-@click.option("--containment-threshold", type=click.FloatRange(0.0, 1.0), default=_DEFAULTS.containment_threshold, show_default=True, help="Share of a paragraph found in a longer one from which it counts as contained.")
-@click.option("--min-sentence-weight", type=click.IntRange(min=1), default=_DEFAULTS.min_sentence_weight, show_default=True, help="Size (Latin letters; a CJK character counts 2) from which a repeated sentence is removed.")
-@click.option("--min-block-weight", type=click.IntRange(min=1), default=_DEFAULTS.min_block_weight, show_default=True, help="Size from which a line is a paragraph that can be removed on its own.")
+@click.option("--shingle-size", type=click.IntRange(2, 32), default=_CLEAN.shingle_size, show_default=True, help="Characters per shingle inside a document.")
+@click.option("--near-threshold", type=click.FloatRange(0.0, 1.0), default=_CLEAN.near_threshold, show_default=True, help="Jaccard similarity from which two paragraphs or sentences of a document are near-duplicates.")
+@click.option("--containment-threshold", type=click.FloatRange(0.0, 1.0), default=_CLEAN.containment_threshold, show_default=True, help="Share of a paragraph (or document) found in a longer one from which it counts as contained.")
+@click.option("--min-sentence-weight", type=click.IntRange(min=1), default=_CLEAN.min_sentence_weight, show_default=True, help="Size (Latin letters; a CJK character counts 2) from which a repeated sentence is removed.")
+@click.option("--min-block-weight", type=click.IntRange(min=1), default=_CLEAN.min_block_weight, show_default=True, help="Size from which a line is a paragraph that can be removed on its own.")
+@click.option("--within-only", is_flag=True, help="Only clean inside documents; do not look for duplicate documents.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=_CORPUS.threshold, show_default=True, help="Jaccard similarity from which two documents are near-duplicates.")
+@click.option("--lsh-threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Threshold the LSH bands are tuned for [default: --threshold]; lower finds more contained documents.")
+@click.option("--keep", type=click.Choice(["longest", "first"]), default=_CORPUS.keep, show_default=True, help="Which document of a duplicate cluster is kept.")
+@click.option("--num-perm", type=click.IntRange(16, 1024), default=_MINHASH.num_perm, show_default=True, help="MinHash permutations.")
+@click.option("--seed", type=int, default=_MINHASH.seed, show_default=True, help="MinHash seed (as datasketch's).")
+@click.option("--scheme", type=click.Choice(SCHEMES), default=_MINHASH.scheme, show_default=True, help="MinHash permutation scheme (datasketch >= 2.0 is affine32; legacy for older sketches).")
+@click.option("--char-ngram", type=click.IntRange(1, 32), default=_MINHASH.char_ngram, show_default=True, help="Characters per shingle for CJK documents.")
+@click.option("--word-ngram", type=click.IntRange(1, 32), default=_MINHASH.word_ngram, show_default=True, help="Words per shingle for space-separated documents.")
+@click.option("--write-duplicates", is_flag=True, help="Also write duplicate documents (to OUT/_duplicates/, or <out>.duplicates.jsonl).")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Larger input files are skipped with an error.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
-def clean(paths, out_dir, jobs, keep_markers, markers, shingle_size, near_threshold, containment_threshold,
-          min_sentence_weight, min_block_weight, max_bytes, quiet) -> None:
-    """Clean the .txt/.md files under PATHS and write them, with report.json, to --out."""
-    options = CleanOptions(
+def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
+          containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, keep,
+          num_perm, seed, scheme, char_ngram, word_ngram, write_duplicates, max_bytes, quiet) -> None:
+    """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
+    clean_options = CleanOptions(
         shingle_size=shingle_size,
         near_threshold=near_threshold,
         containment_threshold=containment_threshold,
         min_sentence_weight=min_sentence_weight,
         min_block_weight=min_block_weight,
         keep_markers=keep_markers,
-        marker_patterns=_DEFAULTS.marker_patterns + tuple(markers),
+        marker_patterns=_CLEAN.marker_patterns + tuple(markers),
+    )
+    corpus = None if within_only else CorpusOptions(
+        threshold=threshold,
+        containment_threshold=containment_threshold,
+        lsh_threshold=lsh_threshold,
+        keep=keep,
+        minhash=MinHashParams(num_perm=num_perm, seed=seed, scheme=scheme, char_ngram=char_ngram, word_ngram=word_ngram),
+    )
+    options = RunOptions(
+        clean=clean_options, corpus=corpus, fmt=fmt, text_key=text_key, id_key=id_key, jobs=jobs,
+        max_bytes=max_bytes, write_duplicates=write_duplicates, report=report,
+        show_progress=False if quiet else None,
     )
     try:
-        summary = clean_paths(
-            paths, out_dir, options, jobs=jobs, max_bytes=max_bytes,
-            show_progress=False if quiet else None, on_error=_warn,
-        )
+        summary = clean_paths(paths, out, options, on_error=_warn)
     except DedupError as exc:
         raise click.UsageError(str(exc)) from None
     if not quiet:
-        click.echo(format_summary(summary))
+        click.echo(format_summary(summary), err=summary.output == "-")
     sys.exit(summary.exit_code)
 
 

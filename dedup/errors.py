@@ -14,6 +14,9 @@ class InputError(DedupError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return InputError, (self.path, self.reason)
+
 
 class OutputError(DedupError):
     """The output location is unsafe or unwritable (inside an input folder, over an input file)."""

@@ -1,56 +1,45 @@
-"""What happened to each document in a run: the data the report and summary are made of."""
+"""What a run did: the totals behind the printed summary, the report header and the exit code."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from dedup.model import CleanResult
-
-
-@dataclass(frozen=True)
-class DocumentOutcome:
-    """One document after cleaning; ``status`` is unique, cleaned or duplicate."""
-
-    id: str
-    source: str
-    original: str
-    result: CleanResult
-    output: str | None
-    status: str
-    duplicate_of: str | None = None
-    similarity: float | None = None
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def chars(self) -> int:
-        return len(self.original)
-
-    @property
-    def chars_removed(self) -> int:
-        return self.chars if self.status == "duplicate" else self.result.chars_removed
+from typing import Any
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """Totals of a run, for the printed summary, the report and the exit code."""
-
-    outcomes: tuple[DocumentOutcome, ...]
+    documents: int
+    unique: int
+    cleaned: int
+    duplicate: int
+    chars_in: int
+    chars_removed: int
+    removals: int
+    clusters: int
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
     elapsed: float
-    out_dir: str
-    parameters: dict = field(default_factory=dict)
+    output: str
+    report: str | None
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def chars_in(self) -> int:
-        return sum(o.chars for o in self.outcomes)
-
-    @property
-    def chars_removed(self) -> int:
-        return sum(o.chars_removed for o in self.outcomes)
+        return {"unique": self.unique, "cleaned": self.cleaned, "duplicate": self.duplicate}[status]
 
     @property
     def exit_code(self) -> int:
+        """0 when every input was processed, 1 when some failed."""
         return 1 if self.errors else 0
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "unique": self.unique,
+            "cleaned": self.cleaned,
+            "duplicate": self.duplicate,
+            "errors": len(self.errors),
+            "chars_in": self.chars_in,
+            "chars_removed": self.chars_removed,
+            "removals": self.removals,
+            "clusters": self.clusters,
+            "elapsed_seconds": round(self.elapsed, 3),
+        }

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup.decide.blocks import CoverageIndex, choose_block_drops
+from dedup.decide.blocks import BlockDrop, CoverageIndex, choose_block_drops
 from dedup.decide.cuts import apply_removals, block_removals, sentence_removals
 from dedup.decide.sentences import choose_sentence_drops
 from dedup.match.pairs import exact_pairs, similar_pairs
@@ -62,7 +62,7 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     )
     sections = chain_sections(block_matches, options.max_gap, prose.tolist())
     coverage = CoverageIndex(
-        block_sets, sentence_sets, sentences_of_block, sentence_weights,
+        block_sets, sentence_sets, block_keys, sentences_of_block, sentence_keys, sentence_weights,
         options.guard_sentence_weight, options.cover_threshold,
     )
     block_drops = choose_block_drops(blocks, block_weights, sections, coverage)
@@ -74,13 +74,12 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     sentence_matches = exact_pairs(sentence_keys, long_kept) + similar_pairs(
         sentence_keys, sentence_sets, long_kept, options.near_threshold, None, options.max_posting
     )
-    sentence_drops = choose_sentence_drops(len(sentences), sentence_matches)
+    pinned = {d.kept for d in block_drops.values()}
+    sentence_drops = choose_sentence_drops([s.block for s in sentences], sentence_matches, pinned)
     for block in blocks:
         own = sentences_of_block[block.index]
         if own and all(s.index in sentence_drops for s in own):
             first = sentence_drops[own[0].index]
-            from dedup.decide.blocks import BlockDrop
-
             block_drops[block.index] = BlockDrop(
                 block.index, sentences[first.kept].block, first.kind, first.similarity
             )

@@ -13,7 +13,7 @@ Minor blocks (headings, list items) only go with a section anchored by a prose r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,16 +39,24 @@ class CoverageIndex:
 
     block_sets: ShingleSets
     sentence_sets: ShingleSets
+    block_keys: Sequence[str]
     sentences_of_block: Sequence[Sequence[Sentence]]
+    sentence_keys: Sequence[str]
     sentence_weights: Sequence[int]
     min_weight: int
     threshold: float
 
     def covered(self, block: int, by: int) -> bool:
-        """Every sentence of ``block`` (bar tiny ones) has most of its shingles in block ``by``."""
+        """Every sentence of ``block`` is in block ``by``: most of its shingles, or verbatim if it is tiny.
+
+        Tiny sentences have too few shingles to judge by share, and a short unique
+        remark ("Read more.", a date) is still content that must not vanish.
+        """
         host = self.block_sets.of(by)
         for sentence in self.sentences_of_block[block]:
             if self.sentence_weights[sentence.index] < self.min_weight:
+                if self.sentence_keys[sentence.index] not in self.block_keys[by]:
+                    return False
                 continue
             own = self.sentence_sets.of(sentence.index)
             if len(own) and np.isin(own, host, assume_unique=True).mean() < self.threshold:
@@ -62,7 +70,13 @@ def choose_block_drops(
     sections: Sequence[RepeatedSection],
     coverage: CoverageIndex,
 ) -> dict[int, BlockDrop]:
-    """The blocks to drop, strongest sections first, each tied to a kept block."""
+    """The blocks to drop, strongest sections first, each tied to a kept block.
+
+    Each pair is tried the way its section prefers, then the other way round. A block that
+    already serves as the kept copy of another (pinned) is only dropped for an identical
+    copy, which then becomes the kept copy of its twins, so every removal's kept copy
+    survives.
+    """
     drops: dict[int, BlockDrop] = {}
     pinned: set[int] = set()
 
@@ -79,18 +93,23 @@ def choose_block_drops(
     for section in sorted(anchored, key=lambda s: (-anchor_weight(s), s.matches[0].first)):
         keep_second = side_weight(section.second_side) > side_weight(section.first_side)
         for match in section.matches:
-            drop, keep = (match.first, match.second) if keep_second else (match.second, match.first)
-            if match.contained == keep:
-                drop, keep = keep, drop
-            if drop in drops or keep in drops:
-                continue
-            if match.kind is not RemovalKind.EXACT and not coverage.covered(drop, keep):
-                if match.contained is None and keep not in pinned and coverage.covered(keep, drop):
-                    drop, keep = keep, drop
-                else:
+            preferred = (match.first, match.second) if keep_second else (match.second, match.first)
+            for drop, keep in (preferred, preferred[::-1]):
+                if match.contained is not None and drop != match.contained:
+                    continue  # never drop the container for the part it contains
+                if drop in drops or keep in drops:
                     continue
-            if drop in pinned:
-                continue
-            drops[drop] = BlockDrop(drop, keep, match.kind, match.similarity)
-            pinned.add(keep)
+                exact = match.kind is RemovalKind.EXACT
+                if drop in pinned and not exact:
+                    continue
+                if not exact and not coverage.covered(drop, keep):
+                    continue
+                if drop in pinned:  # an identical copy takes over as the kept copy of its twins
+                    for twin, twin_drop in list(drops.items()):
+                        if twin_drop.kept == drop:
+                            drops[twin] = replace(twin_drop, kept=keep)
+                    pinned.discard(drop)
+                drops[drop] = BlockDrop(drop, keep, match.kind, match.similarity)
+                pinned.add(keep)
+                break
     return drops

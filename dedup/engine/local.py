@@ -1,29 +1,63 @@
-"""Clean a set of files on this machine, on all cores, and write outputs and report.
+"""Run ``dedup clean`` on this machine, on all cores, in bounded memory.
 
-This is the I/O edge of ``dedup clean``: files are read and cleaned in worker processes,
-each output is written atomically, and report.json is written last, so a run that dies
-half-way leaves whole files only and no report claiming work that was not done.
+Pass 1 reads documents in input order, cleans and sketches them in worker processes
+(batches, a bounded number in flight) and spools what would be written to a temporary
+file. Then duplicate documents are clustered from the sketches alone. Pass 2 writes the
+kept documents and streams report.json, which is written last: a run that dies half-way
+leaves whole files only and no report claiming work that was not done.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
+from dedup.decide.clusters import Cluster, Duplicate, build_clusters
+from dedup.engine.process import Processed, process_batch
 from dedup.errors import InputError, OutputError
+from dedup.match.documents import CorpusOptions, exact_matches, near_matches
 from dedup.model import CleanOptions
-from dedup.outcome import DocumentOutcome, RunSummary
-from dedup.read.files import DEFAULT_MAX_BYTES, InputFile, discover, read_file
-from dedup.within import clean_document
-from dedup.write.atomic import write_atomic
-from dedup.write.report_json import build_report, report_bytes
+from dedup.outcome import RunSummary
+from dedup.read.document import Document
+from dedup.read.files import DEFAULT_MAX_BYTES, InputFile
+from dedup.read.sources import Sources, open_sources
+from dedup.signatures.minhash import Sketches
+from dedup.write.outputs import FolderWriter, JsonlWriter
+from dedup.write.report_json import write_report
+from dedup.write.spool import Spool
 
-_PARALLEL_FROM = 8
+_BATCH_DOCS = 64
+_BATCH_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything ``dedup clean`` can be told, beyond the paths."""
+
+    clean: CleanOptions = field(default_factory=CleanOptions)
+    corpus: CorpusOptions | None = field(default_factory=CorpusOptions)
+    fmt: str = "auto"
+    text_key: str = "text"
+    id_key: str | None = None
+    jobs: int | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    write_duplicates: bool = False
+    report: str | None = None  # report path for record outputs; folder outputs put it in the folder
+    show_progress: bool | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        values = asdict(self)
+        values.pop("show_progress")
+        return values
 
 
 def default_out_dir(paths: Sequence[str | os.PathLike[str]]) -> Path:
@@ -46,87 +80,235 @@ def check_out_dir(out_dir: Path, paths: Sequence[str | os.PathLike[str]], files:
             raise OutputError(f"writing {out / f.id} would overwrite an input file: choose another --out")
 
 
-def _clean_one(item: InputFile, options: CleanOptions, max_bytes: int) -> tuple[DocumentOutcome, bytes] | InputError:
-    try:
-        doc = read_file(item, max_bytes)
-    except InputError as exc:
-        return exc
-    warnings = []
-    if doc.invalid_utf8_at is not None:
-        warnings.append(f"{doc.source}: invalid UTF-8 at byte {doc.invalid_utf8_at}, kept byte for byte")
-    if not doc.text:
-        warnings.append(f"{doc.source}: empty file, written as is")
-    result = clean_document(doc.text, options)
-    return DocumentOutcome(
-        id=doc.id,
-        source=doc.source,
-        original=doc.text,
-        result=result,
-        output=doc.id,
-        status="cleaned" if result.removals else "unique",
-        warnings=tuple(warnings),
-    ), doc.encode(result.text)
+def check_out_file(out: str, files: Sequence[InputFile]) -> None:
+    if out != "-" and Path(out).resolve() in {f.path.resolve() for f in files if str(f.path) != "-"}:
+        raise OutputError(f"output {out} is an input file: choose another --out")
 
 
-def _outcomes(
-    files: Sequence[InputFile], options: CleanOptions, jobs: int, max_bytes: int
-) -> Iterator[tuple[DocumentOutcome, bytes] | InputError]:
-    if jobs <= 1 or len(files) < _PARALLEL_FROM:
-        for item in files:
-            yield _clean_one(item, options, max_bytes)
+def batches(items: Iterable[Document | InputError]) -> Iterator[list[Document | InputError]]:
+    """Runs of documents of about ``_BATCH_DOCS`` documents or ``_BATCH_CHARS`` characters."""
+    batch: list[Document | InputError] = []
+    chars = 0
+    for item in items:
+        batch.append(item)
+        chars += len(item.text) if isinstance(item, Document) else 0
+        if len(batch) >= _BATCH_DOCS or chars >= _BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
+
+
+def _work(batch: list[Document | InputError], options: RunOptions):
+    docs = [d for d in batch if isinstance(d, Document)]
+    minhash = options.corpus.minhash if options.corpus else None
+    processed, sketches = process_batch(docs, options.clean, minhash)
+    results: list[Processed | InputError] = []
+    done = iter(processed)
+    for item in batch:
+        results.append(next(done) if isinstance(item, Document) else item)
+    return results, sketches
+
+
+def ordered_map(
+    fn: Callable[..., Any], items: Iterable[Any], jobs: int, *args: Any
+) -> Iterator[Any]:
+    """``fn(item, *args)`` for each item, in order, on ``jobs`` processes with a bounded queue."""
+    if jobs <= 1:
+        for item in items:
+            yield fn(item, *args)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        chunk = max(1, min(64, len(files) // (jobs * 8)))
-        yield from pool.map(_clean_one, files, [options] * len(files), [max_bytes] * len(files), chunksize=chunk)
+        pending: deque[Future[Any]] = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item, *args))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+@dataclass
+class Ledger:
+    """What the main process keeps of each document between the passes: a few numbers and its sketch."""
+
+    ids: list[str] = field(default_factory=list)
+    chars: list[int] = field(default_factory=list)
+    cleaned_chars: list[int] = field(default_factory=list)
+    removals: list[int] = field(default_factory=list)
+    sketches: list[Sketches] = field(default_factory=list)
+
+    def add(self, doc: Processed) -> None:
+        self.ids.append(doc.id)
+        self.chars.append(doc.chars)
+        self.cleaned_chars.append(doc.cleaned_chars)
+        self.removals.append(doc.removals)
+
+    def joined_sketches(self) -> Sketches:
+        return Sketches(
+            np.concatenate([s.signatures for s in self.sketches]),
+            np.concatenate([s.sizes for s in self.sketches]),
+            np.concatenate([s.exact_keys for s in self.sketches]),
+        )
+
+
+def find_clusters(ledger: Ledger, corpus: CorpusOptions | None) -> list[Cluster]:
+    if corpus is None or len(ledger.ids) < 2:
+        return []
+    sketches = ledger.joined_sketches()
+    keys = sketches.exact_keys.tolist()
+    sizes = sketches.sizes.tolist()
+    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, corpus)
+    return build_clusters(matches, ledger.cleaned_chars, keys, sketches.signatures, sizes, corpus)
 
 
 def clean_paths(
     paths: Sequence[str | os.PathLike[str]],
-    out_dir: str | os.PathLike[str] | None = None,
-    options: CleanOptions | None = None,
-    jobs: int | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    show_progress: bool | None = None,
+    out: str | os.PathLike[str] | None = None,
+    options: RunOptions | CleanOptions | None = None,
     on_error: Callable[[str], None] | None = None,
+    **overrides: Any,
 ) -> RunSummary:
-    """Clean every text file under ``paths`` into ``out_dir``; bad inputs are reported and skipped."""
+    """Clean and deduplicate the documents under ``paths`` into ``out``; bad inputs are reported and skipped."""
     started = time.monotonic()
-    options = options or CleanOptions()
-    jobs = jobs or os.cpu_count() or 1
-    found = discover(paths)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(paths)
-    check_out_dir(out, paths, found.files)
-    errors = [str(e) for e in found.errors]
-    warnings = list(found.warnings)
+    if isinstance(options, CleanOptions):
+        options = RunOptions(clean=options)
+    options = options or RunOptions()
+    if overrides:
+        options = replace(options, **overrides)
+    jobs = options.jobs or os.cpu_count() or 1
+    sources = open_sources(paths, options.fmt)
+    writer, out_name, report_path = _open_outputs(paths, out, sources, options)
+
+    errors = [str(e) for e in sources.discovery.errors]
+    warnings = list(sources.discovery.warnings)
     for line in errors + warnings:
         if on_error:
             on_error(line)
 
-    outcomes: list[DocumentOutcome] = []
-    progress = tqdm(total=len(found.files), unit="doc", disable=True if show_progress is False else None, leave=False)
-    for item in _outcomes(found.files, options, jobs, max_bytes):
-        progress.update(1)
-        if isinstance(item, InputError):
-            errors.append(str(item))
-            if on_error:
-                on_error(str(item))
-            continue
-        outcome, data = item
-        write_atomic(out / outcome.output, data)
-        outcomes.append(outcome)
-        warnings.extend(outcome.warnings)
-        for line in outcome.warnings:
-            if on_error:
-                on_error(line)
-    progress.close()
+    ledger = Ledger()
+    completed = False
+    with Spool() as spool:
+        try:
+            progress = tqdm(total=sources.total, unit="doc", disable=_progress_off(options, sources), leave=False)
+            documents = sources.documents(options.text_key, options.id_key, options.max_bytes)
+            for results, sketches in ordered_map(_work, batches(documents), jobs if _parallel(sources) else 1, options):
+                for item in results:
+                    progress.update(1)
+                    if isinstance(item, InputError):
+                        errors.append(str(item))
+                        if on_error:
+                            on_error(str(item))
+                        continue
+                    ledger.add(item)
+                    spool.append(item.payload, item.record)
+                    warnings.extend(item.warnings)
+                    for line in item.warnings:
+                        if on_error:
+                            on_error(line)
+                if sketches is not None:
+                    ledger.sketches.append(sketches)
+            progress.close()
 
-    summary = RunSummary(
-        outcomes=tuple(outcomes),
+            clusters = find_clusters(ledger, options.corpus)
+            duplicate_of: dict[int, Duplicate] = {d.position: d for c in clusters for d in c.duplicates}
+            summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path, options)
+            records = _write_documents(spool, ledger, duplicate_of, writer)
+            if report_path is not None:
+                write_report(report_path, summary, records, (_cluster_record(c, ledger) for c in clusters))
+            else:
+                for _ in records:
+                    pass
+            completed = True
+        finally:
+            writer.close(completed)
+    return replace(summary, elapsed=time.monotonic() - started)
+
+
+def _parallel(sources: Sources) -> bool:
+    return sources.total is None or sources.total >= 8
+
+
+def _progress_off(options: RunOptions, sources: Sources) -> bool | None:
+    if options.show_progress is False:
+        return True
+    return None if sources.total is None or sources.total >= 8 else True
+
+
+def _open_outputs(
+    paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str] | None, sources: Sources, options: RunOptions
+) -> tuple[FolderWriter | JsonlWriter, str, str | None]:
+    if sources.records:
+        target = str(out) if out is not None else ("-" if any(str(p) == "-" for p in paths) else str(default_out_dir(paths)) + ".jsonl")
+        check_out_file(target, sources.discovery.files)
+        report = options.report or (None if target == "-" else f"{target}.report.json")
+        return JsonlWriter(target, options.write_duplicates), target, report
+    folder = Path(out) if out is not None else default_out_dir(paths)
+    check_out_dir(folder, paths, sources.discovery.files)
+    return FolderWriter(folder, options.write_duplicates), str(folder), options.report or str(folder / "report.json")
+
+
+def _status(position: int, ledger: Ledger, duplicate_of: dict[int, Duplicate]) -> str:
+    if position in duplicate_of:
+        return "duplicate"
+    return "cleaned" if ledger.removals[position] else "unique"
+
+
+def _write_documents(
+    spool: Spool, ledger: Ledger, duplicate_of: dict[int, Duplicate], writer: FolderWriter | JsonlWriter
+) -> Iterator[dict[str, Any]]:
+    """Write each document's output (if kept) and yield its full report record."""
+    for position, (payload, record_bytes) in enumerate(spool.read_back(2)):
+        record = json.loads(record_bytes)
+        status = _status(position, ledger, duplicate_of)
+        duplicate = duplicate_of.get(position)
+        record["status"] = status
+        record["duplicate_of"] = ledger.ids[duplicate.canonical] if duplicate else None
+        record["similarity"] = duplicate.similarity if duplicate else None
+        record["duplicate_kind"] = duplicate.kind.value if duplicate else None
+        record["chars_removed"] = record["chars"] if duplicate else record["chars"] - ledger.cleaned_chars[position]
+        dedup = {k: record[k] for k in ("status", "duplicate_of", "similarity", "duplicate_kind")}
+        dedup["removed"] = [{k: v for k, v in r.items() if k != "text"} for r in record["removed"]]
+        record["output"] = writer.write(ledger.ids[position], payload, status, dedup)
+        yield record
+
+
+def _cluster_record(cluster: Cluster, ledger: Ledger) -> dict[str, Any]:
+    return {
+        "canonical": ledger.ids[cluster.canonical],
+        "size": len(cluster.members),
+        "members": [
+            {"id": ledger.ids[cluster.canonical], "kind": "canonical", "similarity": 1.0},
+            *(
+                {"id": ledger.ids[d.position], "kind": d.kind.value, "similarity": d.similarity}
+                for d in sorted(cluster.duplicates, key=lambda d: d.position)
+            ),
+        ],
+    }
+
+
+def _summary(
+    ledger: Ledger, duplicate_of: dict[int, Duplicate], clusters: list[Cluster], errors: list[str],
+    warnings: list[str], started: float, out_name: str, report_path: str | None, options: RunOptions,
+) -> RunSummary:
+    statuses = [_status(p, ledger, duplicate_of) for p in range(len(ledger.ids))]
+    removed = sum(
+        ledger.chars[p] if s == "duplicate" else ledger.chars[p] - ledger.cleaned_chars[p]
+        for p, s in enumerate(statuses)
+    )
+    return RunSummary(
+        documents=len(statuses),
+        unique=statuses.count("unique"),
+        cleaned=statuses.count("cleaned"),
+        duplicate=statuses.count("duplicate"),
+        chars_in=sum(ledger.chars),
+        chars_removed=removed,
+        removals=sum(ledger.removals),
+        clusters=len(clusters),
         errors=tuple(errors),
         warnings=tuple(warnings),
         elapsed=time.monotonic() - started,
-        out_dir=str(out),
-        parameters={**asdict(options), "max_bytes": max_bytes},
+        output=out_name,
+        report=report_path,
+        parameters=options.parameters(),
     )
-    write_atomic(out / "report.json", report_bytes(build_report(summary)))
-    return summary

@@ -16,7 +16,12 @@ from dedup.match.pairs import UnitMatch
 
 @dataclass(frozen=True)
 class RepeatedSection:
-    """Matches in reading order on both sides: firsts and seconds never decrease."""
+    """Matches in reading order on both sides: firsts increase, seconds never decrease.
+
+    A second may repeat (two pieces of a paragraph cut at a chunk boundary, both inside
+    one later whole copy); a first may not, or one block repeated many times would chain
+    with all its copies as if they were one section.
+    """
 
     matches: tuple[UnitMatch, ...]
 
@@ -49,9 +54,7 @@ def chain_sections(
         best, best_gap = None, 0
         for chain in open_chains:
             last = chain[-1]
-            if (last.first, last.second) == (match.first, match.second):
-                continue
-            if not (last.first <= match.first <= last.first + step):
+            if not (last.first < match.first <= last.first + step):
                 continue
             if not (last.second <= match.second <= last.second + step):
                 continue

@@ -1,7 +1,9 @@
 """A document as read, with what is needed to write it back byte for byte."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,18 @@ class Document:
     source: str
     bom: bool = False
     invalid_utf8_at: int | None = None
+    record: dict[str, Any] | None = None  # the whole JSON/Parquet record, for record inputs
+    text_key: str = "text"
 
     def encode(self, text: str | None = None) -> bytes:
-        body = (self.text if text is None else text).encode("utf-8", "surrogateescape")
+        """The bytes to write for this document with ``text`` as its (cleaned) text.
+
+        A file comes back byte for byte in its own encoding; a record comes back as one
+        JSON object with the text field replaced and every other field as it was.
+        """
+        text = self.text if text is None else text
+        if self.record is not None:
+            record = {**self.record, self.text_key: text}
+            return json.dumps(record, ensure_ascii=False, default=str).encode("utf-8", "surrogateescape")
+        body = text.encode("utf-8", "surrogateescape")
         return (b"\xef\xbb\xbf" + body) if self.bom else body

@@ -184,3 +184,18 @@ def minhash_legacy(hashes, offsets, a, b):
                 if v < row[p]:
                     row[p] = v
     return out
+
+
+@njit(cache=True)
+def distinct_counts(hashes, offsets):
+    """Number of distinct hashes in each run ``hashes[offsets[d]:offsets[d+1]]`` (set sizes for containment)."""
+    n_docs = offsets.shape[0] - 1
+    out = np.zeros(n_docs, dtype=np.int64)
+    for d in range(n_docs):
+        run = np.sort(hashes[offsets[d] : offsets[d + 1]])
+        count = 0
+        for i in range(run.shape[0]):
+            if i == 0 or run[i] != run[i - 1]:
+                count += 1
+        out[d] = count
+    return out

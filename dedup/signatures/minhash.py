@@ -20,9 +20,10 @@ from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
+from xxhash import xxh3_64_intdigest
 
 from dedup.segment.normalise import cjk_share, normalise, words
-from dedup.signatures.kernels import minhash_affine32, minhash_legacy
+from dedup.signatures.kernels import distinct_counts, minhash_affine32, minhash_legacy
 from dedup.signatures.shingles import hash_ngrams
 
 SCHEMES = ("affine32", "legacy")
@@ -67,9 +68,12 @@ def document_shingles(text: str, params: MinHashParams = MinHashParams()) -> lis
     return [g.encode("utf-8", "surrogatepass") for g in grams]
 
 
-def shingle_hashes(texts: Sequence[str], params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(
+    texts: Sequence[str], params: MinHashParams, forms: Sequence[tuple[str, bool]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """XXH32 shingle hashes of each text, flattened, and the offsets of each text's run."""
-    forms = [shingle_text(t, params.cjk_share) for t in texts]
+    if forms is None:
+        forms = [shingle_text(t, params.cjk_share) for t in texts]
     if all(cjk for _, cjk in forms):
         return hash_ngrams([f for f, _ in forms], params.char_ngram)
     if not any(cjk for _, cjk in forms):
@@ -104,6 +108,23 @@ def signatures(texts: Sequence[str], params: MinHashParams = MinHashParams()) ->
     """MinHash signature of every text (an empty text gets the all-max "empty" signature)."""
     hashes, offsets = shingle_hashes(texts, params)
     return signatures_of_hashes(hashes, offsets, params)
+
+
+@dataclass(frozen=True)
+class Sketches:
+    """What corpus matching needs of each document, and nothing more (the text is not kept)."""
+
+    signatures: np.ndarray  # documents × num_perm
+    sizes: np.ndarray  # distinct shingles, to estimate containment
+    exact_keys: np.ndarray  # XXH3-64 of the normalised text, for exact duplicates (uint64)
+
+
+def sketch(texts: Sequence[str], params: MinHashParams = MinHashParams()) -> Sketches:
+    """Signatures, shingle-set sizes and exact keys of every text, in one pass."""
+    forms = [shingle_text(t, params.cjk_share) for t in texts]
+    hashes, offsets = shingle_hashes(texts, params, forms)
+    keys = np.fromiter((xxh3_64_intdigest(f.encode("utf-8", "surrogatepass")) for f, _ in forms), dtype=np.uint64, count=len(forms))
+    return Sketches(signatures_of_hashes(hashes, offsets, params), distinct_counts(hashes, offsets), keys)
 
 
 def to_datasketch(signature: np.ndarray, params: MinHashParams) -> LeanMinHash:

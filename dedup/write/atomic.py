@@ -1,29 +1,42 @@
 """Write a file so that readers see either the old file or the whole new one, never half.
 
 The bytes go to a temporary file in the same folder, are flushed to disk, and replace the
-target with one ``os.replace``; an interrupted run leaves at most a ``.dedup-tmp`` file,
-which is removed on the way out when Python gets the chance.
+target with one ``os.replace``; if the writer is interrupted the temporary file is removed,
+so an interrupted run leaves no half files.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: str | os.PathLike[str], opener: Callable[[Path], BinaryIO] | None = None
+) -> Iterator[BinaryIO]:
+    """A binary stream whose content replaces ``path`` only when the block ends without error."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dedup-tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        handle = opener(tmp) if opener else open(tmp, "wb")
+        with handle:
+            yield handle
+            handle.flush()
+        with open(tmp, "rb+") as synced:
+            os.fsync(synced.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dedup-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_output(path) as handle:
+        handle.write(data)

@@ -1,16 +1,21 @@
-"""report.json: every document, every removal, the parameters and the totals.
+"""report.json: every document, every removal, the clusters, the parameters and the totals.
 
 The format is versioned (``schema_version``) and documented in the README; later tools
-(the HTML report, ``dedup diff``) read only this file and the inputs it names.
+(the HTML report, ``dedup diff``) read only this file and the inputs it names. The
+document records are streamed into the file one by one, so a report of a million
+documents never sits in memory whole.
 """
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from typing import Any
 
 from dedup import __version__
 from dedup.model import Removal
-from dedup.outcome import DocumentOutcome, RunSummary
+from dedup.outcome import RunSummary
+from dedup.write.atomic import atomic_output
 
 SCHEMA_VERSION = 1
 _PREVIEW = 80
@@ -31,48 +36,42 @@ def removal_record(removal: Removal, doc_id: str, original: str) -> dict[str, An
     }
 
 
-def document_record(outcome: DocumentOutcome) -> dict[str, Any]:
-    return {
-        "id": outcome.id,
-        "input": outcome.source,
-        "status": outcome.status,
-        "duplicate_of": outcome.duplicate_of,
-        "similarity": outcome.similarity,
-        "output": outcome.output,
-        "chars": outcome.chars,
-        "chars_removed": outcome.chars_removed,
-        "removed": [removal_record(r, outcome.id, outcome.original) for r in outcome.result.removals],
-        "warnings": list(outcome.warnings),
-    }
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
-def build_report(summary: RunSummary, clusters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "dedup", "version": __version__},
-        "parameters": summary.parameters,
-        "totals": {
-            "documents": len(summary.outcomes),
-            "unique": summary.count("unique"),
-            "cleaned": summary.count("cleaned"),
-            "duplicate": summary.count("duplicate"),
-            "errors": len(summary.errors),
-            "chars_in": summary.chars_in,
-            "chars_removed": summary.chars_removed,
-            "removals": sum(len(o.result.removals) for o in summary.outcomes),
-            "elapsed_seconds": round(summary.elapsed, 3),
-        },
-        "documents": [document_record(o) for o in summary.outcomes],
-        "clusters": clusters or [],
-        "errors": list(summary.errors),
-        "warnings": list(summary.warnings),
-    }
+def write_report(
+    path: str | os.PathLike[str],
+    summary: RunSummary,
+    documents: Iterable[dict[str, Any]],
+    clusters: Iterable[dict[str, Any]],
+) -> None:
+    """Write report.json atomically, streaming ``documents`` (records in input order)."""
+    with atomic_output(path) as out:
+        def put(text: str) -> None:
+            out.write(text.encode("utf-8", "replace"))
+
+        put("{\n")
+        put(f' "schema_version": {SCHEMA_VERSION},\n')
+        put(f' "tool": {dumps({"name": "dedup", "version": __version__})},\n')
+        put(f' "parameters": {dumps(summary.parameters)},\n')
+        put(f' "totals": {dumps(summary.totals())},\n')
+        put(f' "output": {dumps(summary.output)},\n')
+        for name, items in (("documents", documents), ("clusters", clusters)):
+            put(f' "{name}": [')
+            for i, item in enumerate(items):
+                put(("," if i else "") + "\n  " + dumps(item))
+            put("\n ],\n")
+        put(f' "errors": {dumps(list(summary.errors))},\n')
+        put(f' "warnings": {dumps(list(summary.warnings))}\n')
+        put("}\n")
 
 
-def report_bytes(report: dict[str, Any]) -> bytes:
-    return (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8", "surrogateescape")
+def readable(text: str) -> str:
+    """``text`` with undecodable input bytes (kept as lone surrogates) shown as U+FFFD, so the report is valid UTF-8."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _preview(text: str) -> str:
-    text = text.strip()
+    text = readable(text.strip())
     return text if len(text) <= _PREVIEW else text[: _PREVIEW - 1] + "…"

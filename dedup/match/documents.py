@@ -1,0 +1,121 @@
+"""Which documents of a corpus repeat which: exact keys, MinHash LSH candidates, verification.
+
+Exact duplicates share the XXH3 key of their normalised text. Near duplicates are found by
+datasketch's MinHashLSH (its own choice of bands and rows for the threshold) and every
+candidate pair is verified on the signatures, so LSH false positives never become
+removals: a pair is kept when the estimated Jaccard similarity reaches ``threshold``, or
+when the smaller document is estimated to lie at least ``containment_threshold`` inside
+the larger one (a re-post with paragraphs dropped).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from dedup.model import RemovalKind
+from dedup.signatures.minhash import MinHashParams, to_datasketch
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    """Parameters of corpus-level deduplication; each is a CLI option."""
+
+    threshold: float = 0.8
+    containment_threshold: float = 0.9
+    lsh_threshold: float | None = None  # candidate threshold for LSH; default: ``threshold``
+    keep: str = "longest"  # or "first"
+    minhash: MinHashParams = field(default_factory=MinHashParams)
+
+    @property
+    def candidate_threshold(self) -> float:
+        return self.threshold if self.lsh_threshold is None else self.lsh_threshold
+
+
+@dataclass(frozen=True)
+class DocumentMatch:
+    """Documents ``first`` < ``second`` (input positions) are duplicates of each other."""
+
+    first: int
+    second: int
+    kind: RemovalKind
+    similarity: float
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def estimated_containment(jaccard: float, size_a: int, size_b: int) -> float:
+    """Share of the smaller set inside the larger, from their Jaccard similarity and sizes."""
+    if min(size_a, size_b) == 0:
+        return 0.0
+    shared = jaccard * (size_a + size_b) / (1.0 + jaccard)
+    return min(1.0, shared / min(size_a, size_b))
+
+
+def relation(
+    a: int, b: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+) -> tuple[RemovalKind, float] | None:
+    """(near, Jaccard) or (contained, containment) for two documents, or None if neither holds."""
+    jaccard = estimated_jaccard(signatures[a], signatures[b])
+    if jaccard >= options.threshold:
+        return RemovalKind.NEAR, round(jaccard, 4)
+    containment = estimated_containment(jaccard, sizes[a], sizes[b])
+    if containment >= options.containment_threshold:
+        return RemovalKind.CONTAINED, round(containment, 4)
+    return None
+
+
+def verify_pair(
+    first: int, second: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+) -> DocumentMatch | None:
+    """The verified relation of a candidate pair, or None for an LSH false positive."""
+    found = relation(first, second, signatures, sizes, options)
+    return None if found is None else DocumentMatch(first, second, *found)
+
+
+def exact_matches(exact_keys: Sequence[int], sizes: Sequence[int]) -> list[DocumentMatch]:
+    """Each document with the same key as an earlier one, paired with the first of them."""
+    first_with_key: dict[int, int] = {}
+    matches = []
+    for position, key in enumerate(exact_keys):
+        earlier = first_with_key.setdefault(key, position)
+        if earlier != position:
+            matches.append(DocumentMatch(earlier, position, RemovalKind.EXACT, 1.0))
+    return matches
+
+
+def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions) -> Iterator[tuple[int, int]]:
+    """Pairs (earlier, later) that share an LSH band, each once; empty documents take no part."""
+    lsh = MinHashLSH(threshold=options.candidate_threshold, num_perm=options.minhash.num_perm)
+    sketches = {}
+    with lsh.insertion_session() as session:
+        for position, signature in enumerate(signatures):
+            if sizes[position] == 0:
+                continue
+            sketch = to_datasketch(signature, options.minhash)
+            sketches[position] = sketch
+            session.insert(position, sketch, check_duplication=False)
+    for position, sketch in sketches.items():
+        for other in lsh.query(sketch):
+            if other < position:
+                yield other, position
+
+
+def near_matches(
+    signatures: np.ndarray, sizes: Sequence[int], exact_keys: Sequence[int], options: CorpusOptions
+) -> list[DocumentMatch]:
+    """Verified near and contained pairs (exact ones are left to :func:`exact_matches`)."""
+    first_of_key = {}
+    for position, key in enumerate(exact_keys):
+        first_of_key.setdefault(key, position)
+    representative = np.array([first_of_key[k] == p for p, k in enumerate(exact_keys)], dtype=bool)
+    matches = []
+    for first, second in lsh_candidates(signatures, np.where(representative, sizes, 0), options):
+        match = verify_pair(first, second, signatures, sizes, options)
+        if match is not None:
+            matches.append(match)
+    return matches
