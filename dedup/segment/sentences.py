@@ -20,6 +20,7 @@ _CLOSERS = "」』）)】》〉”"
 _ABBREVIATION = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|No|Fig|U\.S|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z])\.$"
 )
+_ANY_QUOTE = re.compile(f"[{re.escape(_OPENERS + _CLOSERS)}]")
 _MAX_QUOTED = 400
 _QUOTATIVE = "とっ、，,"
 
@@ -69,4 +70,6 @@ def _quote_runs_on(text: str, match: re.Match[str]) -> bool:
 
 
 def _open_quotes(piece: str) -> int:
+    if not _ANY_QUOTE.search(piece):
+        return 0
     return sum(piece.count(c) for c in _OPENERS) - sum(piece.count(c) for c in _CLOSERS)
