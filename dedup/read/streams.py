@@ -25,10 +25,10 @@ def open_bytes(path: str) -> BinaryIO:
     return raw
 
 
-def open_output_bytes(path: Path) -> BinaryIO:
-    """A writable binary stream that compresses by extension; the caller writes to a temporary path."""
+def open_output_bytes(path: Path, target: Path) -> BinaryIO:
+    """A writable binary stream on ``path`` that compresses by the extension of ``target``."""
     raw = open(path, "wb")  # noqa: SIM115
-    name = path.name.lower().removesuffix(".dedup-tmp")
+    name = target.name.lower()
     if name.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[return-value]
     if name.endswith((".zst", ".zstd")):

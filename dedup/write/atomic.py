@@ -16,16 +16,19 @@ from typing import BinaryIO
 
 @contextlib.contextmanager
 def atomic_output(
-    path: str | os.PathLike[str], opener: Callable[[Path], BinaryIO] | None = None
+    path: str | os.PathLike[str], opener: Callable[[Path, Path], BinaryIO] | None = None
 ) -> Iterator[BinaryIO]:
-    """A binary stream whose content replaces ``path`` only when the block ends without error."""
+    """A binary stream whose content replaces ``path`` only when the block ends without error.
+
+    ``opener(temporary, target)`` may wrap the file (to compress it by the target's name).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dedup-tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        handle = opener(tmp) if opener else open(tmp, "wb")
+        handle = opener(tmp, target) if opener else open(tmp, "wb")
         with handle:
             yield handle
             handle.flush()
