@@ -61,8 +61,8 @@ class RunOptions:
 
 
 def default_out_dir(paths: Sequence[str | os.PathLike[str]]) -> Path:
-    """``<first input>-dedup`` beside the first input: never inside an input folder."""
-    first = Path(paths[0]).resolve()
+    """``<first existing input>-dedup`` beside it: never inside an input folder."""
+    first = Path(next((p for p in paths if Path(p).exists()), paths[0])).resolve()
     stem = first.stem if first.is_file() else first.name
     return first.parent / f"{stem or 'input'}-dedup"
 
@@ -179,6 +179,8 @@ def clean_paths(
     jobs = options.jobs or os.cpu_count() or 1
     sources = open_sources(paths, options.fmt)
     writer, out_name, report_path = _open_outputs(paths, out, sources, options)
+    if report_path is not None:
+        Path(report_path).unlink(missing_ok=True)  # a stale report must not describe this run's outputs
 
     errors = [str(e) for e in sources.discovery.errors]
     warnings = list(sources.discovery.warnings)
