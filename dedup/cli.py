@@ -18,6 +18,8 @@ from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
 from dedup.read.files import DEFAULT_MAX_BYTES
 from dedup.read.sources import FORMATS
+from dedup.report.load import document_texts, load_report
+from dedup.report.terminal import document_diff, find_document, styled, summary_lines, top_documents
 from dedup.signatures.minhash import SCHEMES, MinHashParams
 
 _CLEAN = CleanOptions()
@@ -106,6 +108,40 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
     if not quiet:
         click.echo(format_summary(summary), err=summary.output == "-")
     sys.exit(summary.exit_code)
+
+
+@main.command()
+@click.argument("location", type=click.Path(exists=True))
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many documents to list.")
+def report(location: str, top: int) -> None:
+    """Summarise a run: LOCATION is an output folder or a report.json."""
+    try:
+        loaded = load_report(location)
+    except DedupError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo("\n".join(summary_lines(loaded)))
+    click.echo("")
+    click.echo("\n".join(top_documents(loaded, top)))
+
+
+@main.command()
+@click.argument("location", type=click.Path(exists=True))
+@click.argument("doc_id")
+@click.option("--color/--no-color", default=None, help="Colour the diff [default: only on a terminal].")
+@click.option("--context", "-U", type=click.IntRange(min=0), default=3, show_default=True, help="Lines of context.")
+def diff(location: str, doc_id: str, color: bool | None, context: int) -> None:
+    """Show what was removed from DOC_ID as a unified diff (a duplicate: against the copy kept)."""
+    try:
+        loaded = load_report(location)
+        record = find_document(loaded, doc_id)
+        wanted = [record] + [d for d in loaded["documents"] if d["id"] == record["duplicate_of"]]
+        texts = document_texts({**loaded, "documents": wanted})
+        lines = document_diff(loaded, texts, doc_id, context)
+    except DedupError as exc:
+        click.echo(f"dedup: {exc}", err=True)
+        sys.exit(1)
+    for line in lines:
+        click.echo(styled(line), color=color)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def write_report(
         put(f' "parameters": {dumps(summary.parameters)},\n')
         put(f' "totals": {dumps(summary.totals())},\n')
         put(f' "output": {dumps(summary.output)},\n')
+        put(f' "cwd": {dumps(readable(os.getcwd()))},\n')
         for name, items in (("documents", documents), ("clusters", clusters)):
             put(f' "{name}": [')
             for i, item in enumerate(items):
