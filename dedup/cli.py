@@ -6,19 +6,23 @@ Exit codes: 0 all went well, 1 some inputs failed (each named on stderr), 2 usag
 """
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 
 import click
 
 from dedup import __version__
 from dedup.engine.local import RunOptions, clean_paths
 from dedup.errors import DedupError
+from dedup.index.open import open_index
+from dedup.index.store import IndexStore, signature_bytes
 from dedup.match.documents import CorpusOptions
 from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
 from dedup.read.files import DEFAULT_MAX_BYTES
 from dedup.read.sources import FORMATS
-from dedup.report.load import document_texts, load_report
+from dedup.report.load import ReportError, document_texts, load_report
 from dedup.report.terminal import document_diff, find_document, styled, summary_lines, top_documents
 from dedup.signatures.minhash import SCHEMES, MinHashParams
 
@@ -35,7 +39,8 @@ def format_summary(summary: RunSummary) -> str:
     share = 100.0 * summary.chars_removed / summary.chars_in if summary.chars_in else 0.0
     lines = [
         f"read {summary.documents} documents: {summary.cleaned} cleaned, {summary.unique} unchanged, "
-        f"{summary.duplicate} duplicate ({summary.clusters} clusters)",
+        f"{summary.duplicate} duplicate ({summary.clusters} clusters"
+        + (f", {summary.duplicates_of_index} of earlier batches; {summary.indexed} added to the index)" if summary.indexed or summary.duplicates_of_index else ")"),
         f"removed {summary.chars_removed:,} of {summary.chars_in:,} characters ({share:.1f}%)",
         f"{len(summary.errors)} errors, {len(summary.warnings)} warnings, {summary.elapsed:.2f} s",
         f"output: {summary.output}" + (f" (report: {summary.report})" if summary.report else ""),
@@ -73,12 +78,14 @@ def main() -> None:
 @click.option("--scheme", type=click.Choice(SCHEMES), default=_MINHASH.scheme, show_default=True, help="MinHash permutation scheme (datasketch >= 2.0 is affine32; legacy for older sketches).")
 @click.option("--char-ngram", type=click.IntRange(1, 32), default=_MINHASH.char_ngram, show_default=True, help="Characters per shingle for CJK documents.")
 @click.option("--word-ngram", type=click.IntRange(1, 32), default=_MINHASH.word_ngram, show_default=True, help="Words per shingle for space-separated documents.")
+@click.option("--index", "index", metavar="LOCATION", help="Persistent index of earlier batches: a SQLite file, or redis://host:port/db.")
+@click.option("--batch", metavar="NAME", help="Name of this batch in the index [default: start time, UTC].")
 @click.option("--write-duplicates", is_flag=True, help="Also write duplicate documents (to OUT/_duplicates/, or <out>.duplicates.jsonl).")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Larger input files are skipped with an error.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
 def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
           containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, keep,
-          num_perm, seed, scheme, char_ngram, word_ngram, write_duplicates, max_bytes, quiet) -> None:
+          num_perm, seed, scheme, char_ngram, word_ngram, index, batch, write_duplicates, max_bytes, quiet) -> None:
     """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
     clean_options = CleanOptions(
         shingle_size=shingle_size,
@@ -98,7 +105,7 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
     )
     options = RunOptions(
         clean=clean_options, corpus=corpus, fmt=fmt, text_key=text_key, id_key=id_key, jobs=jobs,
-        max_bytes=max_bytes, write_duplicates=write_duplicates, report=report,
+        max_bytes=max_bytes, write_duplicates=write_duplicates, report=report, index=index, batch=batch,
         show_progress=False if quiet else None,
     )
     try:
@@ -142,6 +149,73 @@ def diff(location: str, doc_id: str, color: bool | None, context: int) -> None:
         sys.exit(1)
     for line in lines:
         click.echo(styled(line), color=color)
+
+
+@main.group("index")
+def index_group() -> None:
+    """Manage a persistent index (LOCATION: a SQLite file or redis://host:port/db)."""
+
+
+def _with_index(location: str, action: Callable[[IndexStore], None]) -> None:
+    try:
+        store = open_index(location)
+        try:
+            action(store)
+        finally:
+            store.close()
+    except DedupError as exc:
+        click.echo(f"dedup: {exc}", err=True)
+        sys.exit(1)
+
+
+@index_group.command("stats")
+@click.argument("location")
+def index_stats(location: str) -> None:
+    """Documents, batches, parameters and size of the index."""
+    _with_index(location, lambda store: click.echo(json.dumps(store.stats(), ensure_ascii=False, indent=1)))
+
+
+@index_group.command("export")
+@click.argument("location")
+def index_export(location: str) -> None:
+    """Every indexed document as JSONL (id, batch, chars, size, signature in hex) on stdout."""
+
+    def export(store: IndexStore) -> None:
+        for doc in store.export():
+            record = {"id": doc.id, "batch": doc.batch, "chars": doc.chars, "size": doc.size,
+                      "signature": signature_bytes(doc.signature).hex()}
+            click.echo(json.dumps(record, ensure_ascii=False))
+
+    _with_index(location, export)
+
+
+@index_group.command("remove")
+@click.argument("location")
+@click.argument("doc_id")
+def index_remove(location: str, doc_id: str) -> None:
+    """Forget a document, so a later copy of it is kept again."""
+
+    def remove(store: IndexStore) -> None:
+        with store.lock():
+            removed = store.remove(doc_id)
+        if not removed:
+            raise ReportError(f"{location}: no document {doc_id!r} in the index")
+        click.echo(f"removed {removed} entr{'y' if removed == 1 else 'ies'} for {doc_id}")
+
+    _with_index(location, remove)
+
+
+@index_group.command("compact")
+@click.argument("location")
+def index_compact(location: str) -> None:
+    """Reclaim the space left by removed documents."""
+
+    def compact(store: IndexStore) -> None:
+        with store.lock():
+            store.compact()
+        click.echo(f"compacted {location}")
+
+    _with_index(location, compact)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ class RunSummary:
     chars_removed: int
     removals: int
     clusters: int
+    duplicates_of_index: int
+    indexed: int  # kept documents added to the index
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
     elapsed: float
@@ -41,5 +43,7 @@ class RunSummary:
             "chars_removed": self.chars_removed,
             "removals": self.removals,
             "clusters": self.clusters,
+            "duplicates_of_index": self.duplicates_of_index,
+            "added_to_index": self.indexed,
             "elapsed_seconds": round(self.elapsed, 3),
         }

@@ -9,14 +9,15 @@ similarity to it (not to whichever member linked it into the cluster).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dedup.match.documents import CorpusOptions, DocumentMatch, estimated_jaccard, relation
+from dedup.match.documents import CorpusOptions, DocumentMatch, estimated_jaccard, relate, relation
+from dedup.match.indexed import IndexedMatch
 from dedup.model import RemovalKind
 
 
@@ -90,3 +91,29 @@ def relation_to(
     if found is None:
         found = RemovalKind.NEAR, round(estimated_jaccard(signatures[position], signatures[canonical]), 4)
     return Duplicate(position, canonical, *found)
+
+
+def with_indexed(
+    clusters: Sequence[Cluster], indexed: Mapping[int, IndexedMatch], signatures: np.ndarray, sizes: Sequence[int],
+    options: CorpusOptions,
+) -> dict[int, Duplicate | IndexedMatch]:
+    """Every duplicate of the batch: a copy of an earlier batch wins over any copy in this one.
+
+    When one member of a cluster repeats an indexed document, the whole cluster does:
+    each member becomes a duplicate of that earlier document, none of them is kept.
+    """
+    duplicates: dict[int, Duplicate | IndexedMatch] = {d.position: d for c in clusters for d in c.duplicates}
+    for cluster in clusters:
+        hits = [indexed[m] for m in cluster.members if m in indexed]
+        if not hits:
+            continue
+        best = max(hits, key=lambda h: h.similarity)
+        for member in cluster.members:
+            if member in indexed:
+                continue
+            found = relate(signatures[member], best.indexed.signature, sizes[member], best.indexed.size, options)
+            if found is None:
+                found = RemovalKind.NEAR, round(estimated_jaccard(signatures[member], best.indexed.signature), 4)
+            duplicates[member] = IndexedMatch(member, best.indexed, *found)
+    duplicates.update(indexed)
+    return duplicates

@@ -8,6 +8,7 @@ leaves whole files only and no report claiming work that was not done.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -21,7 +22,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from dedup.decide.clusters import Cluster, Duplicate, build_clusters
+from dedup.decide.clusters import Cluster, Duplicate, build_clusters, with_indexed
+from dedup.index.bands import IndexParams, band_keys
+from dedup.index.open import check_params, open_index
+from dedup.index.store import IndexedDocument, IndexStore
+from dedup.match.indexed import IndexedMatch, match_index
 from dedup.engine.process import Processed, process_batch
 from dedup.errors import InputError, OutputError
 from dedup.match.documents import CorpusOptions, exact_matches, near_matches
@@ -51,6 +56,8 @@ class RunOptions:
     jobs: int | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     write_duplicates: bool = False
+    index: str | None = None  # persistent index location: a SQLite file or redis://host:port/db
+    batch: str | None = None  # name of this batch in the index [default: the start time, UTC]
     report: str | None = None  # report path for record outputs; folder outputs put it in the folder
     show_progress: bool | None = None
 
@@ -152,14 +159,42 @@ class Ledger:
         )
 
 
-def find_clusters(ledger: Ledger, corpus: CorpusOptions | None) -> list[Cluster]:
-    if corpus is None or len(ledger.ids) < 2:
-        return []
+def find_duplicates(
+    ledger: Ledger, corpus: CorpusOptions | None, index: IndexStore | None
+) -> tuple[list[Cluster], dict[int, Duplicate | IndexedMatch]]:
+    """Clusters within the batch, and every duplicate (of this batch or of the index)."""
+    if corpus is None or not ledger.sketches:
+        return [], {}
     sketches = ledger.joined_sketches()
     keys = sketches.exact_keys.tolist()
     sizes = sketches.sizes.tolist()
-    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, corpus)
-    return build_clusters(matches, ledger.cleaned_chars, keys, sketches.signatures, sizes, corpus)
+    clusters = []
+    if len(ledger.ids) > 1:
+        matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, corpus)
+        clusters = build_clusters(matches, ledger.cleaned_chars, keys, sketches.signatures, sizes, corpus)
+    indexed = match_index(index, IndexParams.from_options(corpus), sketches, corpus) if index else {}
+    return clusters, with_indexed(clusters, indexed, sketches.signatures, sizes, corpus)
+
+
+def add_to_index(
+    index: IndexStore, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], corpus: CorpusOptions,
+    batch: str,
+) -> int:
+    """Store the kept documents of the batch; returns how many."""
+    if not ledger.sketches:
+        return 0
+    sketches = ledger.joined_sketches()
+    kept = [p for p in range(len(ledger.ids)) if p not in duplicate_of]
+    params = IndexParams.from_options(corpus)
+    documents = [
+        IndexedDocument(
+            ledger.ids[p], batch, ledger.cleaned_chars[p], int(sketches.sizes[p]),
+            int(sketches.exact_keys[p:p + 1].view("int64")[0]), sketches.signatures[p],
+        )
+        for p in kept
+    ]
+    index.add(documents, band_keys(sketches.signatures[kept], params), params.as_dict())
+    return len(documents)
 
 
 def clean_paths(
@@ -188,9 +223,12 @@ def clean_paths(
         if on_error:
             on_error(line)
 
+    index = _open_index(options)
+    batch = options.batch or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     ledger = Ledger()
     completed = False
-    with Spool() as spool:
+    added = 0
+    with Spool() as spool, (index.lock() if index else contextlib.nullcontext()):
         try:
             progress = tqdm(total=sources.total, unit="doc", disable=_progress_off(options, sources), leave=False)
             documents = sources.documents(options.text_key, options.id_key, options.max_bytes)
@@ -212,19 +250,41 @@ def clean_paths(
                     ledger.sketches.append(sketches)
             progress.close()
 
-            clusters = find_clusters(ledger, options.corpus)
-            duplicate_of: dict[int, Duplicate] = {d.position: d for c in clusters for d in c.duplicates}
-            summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path, options)
+            clusters, duplicate_of = find_duplicates(ledger, options.corpus, index)
+            kept = len(ledger.ids) - len(duplicate_of) if index else 0
+            summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path, options, kept)
+
+            def publish() -> None:
+                if index is not None and options.corpus is not None:
+                    add_to_index(index, ledger, duplicate_of, options.corpus, batch)
+
             records = _write_documents(spool, ledger, duplicate_of, writer)
             if report_path is not None:
-                write_report(report_path, summary, records, (_cluster_record(c, ledger) for c in clusters))
+                write_report(report_path, summary, records, (_cluster_record(c, ledger) for c in clusters), publish)
             else:
                 for _ in records:
                     pass
+                publish()
             completed = True
         finally:
             writer.close(completed)
+            if index is not None:
+                index.close()
     return replace(summary, elapsed=time.monotonic() - started)
+
+
+def _open_index(options: RunOptions) -> IndexStore | None:
+    if options.index is None:
+        return None
+    if options.corpus is None:
+        raise OutputError("--index needs corpus matching: drop --within-only")
+    index = open_index(options.index)
+    try:
+        check_params(index, IndexParams.from_options(options.corpus))
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _parallel(sources: Sources) -> bool:
@@ -250,14 +310,14 @@ def _open_outputs(
     return FolderWriter(folder, options.write_duplicates), str(folder), options.report or str(folder / "report.json")
 
 
-def _status(position: int, ledger: Ledger, duplicate_of: dict[int, Duplicate]) -> str:
+def _status(position: int, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch]) -> str:
     if position in duplicate_of:
         return "duplicate"
     return "cleaned" if ledger.removals[position] else "unique"
 
 
 def _write_documents(
-    spool: Spool, ledger: Ledger, duplicate_of: dict[int, Duplicate], writer: FolderWriter | JsonlWriter
+    spool: Spool, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], writer: FolderWriter | JsonlWriter
 ) -> Iterator[dict[str, Any]]:
     """Write each document's output (if kept) and yield its full report record."""
     for position, (payload, record_bytes) in enumerate(spool.read_back(2)):
@@ -265,11 +325,17 @@ def _write_documents(
         status = _status(position, ledger, duplicate_of)
         duplicate = duplicate_of.get(position)
         record["status"] = status
-        record["duplicate_of"] = ledger.ids[duplicate.canonical] if duplicate else None
+        record["duplicate_of"] = None
+        record["duplicate_of_batch"] = None
+        if isinstance(duplicate, IndexedMatch):
+            record["duplicate_of"] = duplicate.indexed.id
+            record["duplicate_of_batch"] = duplicate.indexed.batch
+        elif duplicate is not None:
+            record["duplicate_of"] = ledger.ids[duplicate.canonical]
         record["similarity"] = duplicate.similarity if duplicate else None
         record["duplicate_kind"] = duplicate.kind.value if duplicate else None
         record["chars_removed"] = record["chars"] if duplicate else record["chars"] - ledger.cleaned_chars[position]
-        dedup = {k: record[k] for k in ("status", "duplicate_of", "similarity", "duplicate_kind")}
+        dedup = {k: record[k] for k in ("status", "duplicate_of", "duplicate_of_batch", "similarity", "duplicate_kind")}
         dedup["removed"] = [{k: v for k, v in r.items() if k != "text"} for r in record["removed"]]
         record["output"] = writer.write(ledger.ids[position], payload, status, dedup)
         yield record
@@ -290,8 +356,9 @@ def _cluster_record(cluster: Cluster, ledger: Ledger) -> dict[str, Any]:
 
 
 def _summary(
-    ledger: Ledger, duplicate_of: dict[int, Duplicate], clusters: list[Cluster], errors: list[str],
+    ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], clusters: list[Cluster], errors: list[str],
     warnings: list[str], started: float, out_name: str, report_path: str | None, options: RunOptions,
+    indexed: int = 0,
 ) -> RunSummary:
     statuses = [_status(p, ledger, duplicate_of) for p in range(len(ledger.ids))]
     removed = sum(
@@ -307,6 +374,8 @@ def _summary(
         chars_removed=removed,
         removals=sum(ledger.removals),
         clusters=len(clusters),
+        duplicates_of_index=sum(isinstance(d, IndexedMatch) for d in duplicate_of.values()),
+        indexed=indexed,
         errors=tuple(errors),
         warnings=tuple(warnings),
         elapsed=time.monotonic() - started,

@@ -59,17 +59,24 @@ def estimated_containment(jaccard: float, size_a: int, size_b: int) -> float:
     return min(1.0, shared / min(size_a, size_b))
 
 
-def relation(
-    a: int, b: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+def relate(
+    signature_a: np.ndarray, signature_b: np.ndarray, size_a: int, size_b: int, options: CorpusOptions
 ) -> tuple[RemovalKind, float] | None:
-    """(near, Jaccard) or (contained, containment) for two documents, or None if neither holds."""
-    jaccard = estimated_jaccard(signatures[a], signatures[b])
+    """(near, Jaccard) or (contained, containment) for two documents' sketches, or None if neither holds."""
+    jaccard = estimated_jaccard(signature_a, signature_b)
     if jaccard >= options.threshold:
         return RemovalKind.NEAR, round(jaccard, 4)
-    containment = estimated_containment(jaccard, sizes[a], sizes[b])
+    containment = estimated_containment(jaccard, size_a, size_b)
     if containment >= options.containment_threshold:
         return RemovalKind.CONTAINED, round(containment, 4)
     return None
+
+
+def relation(
+    a: int, b: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+) -> tuple[RemovalKind, float] | None:
+    """:func:`relate` for documents ``a`` and ``b`` of one batch."""
+    return relate(signatures[a], signatures[b], sizes[a], sizes[b], options)
 
 
 def verify_pair(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from dedup import __version__
@@ -45,8 +45,13 @@ def write_report(
     summary: RunSummary,
     documents: Iterable[dict[str, Any]],
     clusters: Iterable[dict[str, Any]],
+    before_publish: Callable[[], None] | None = None,
 ) -> None:
-    """Write report.json atomically, streaming ``documents`` (records in input order)."""
+    """Write report.json atomically, streaming ``documents`` (records in input order).
+
+    ``before_publish`` runs once the report is complete but before it replaces the old
+    one: the run's last step (adding the batch to the index); if it fails, no report.
+    """
     with atomic_output(path) as out:
         def put(text: str) -> None:
             out.write(text.encode("utf-8", "replace"))
@@ -66,6 +71,8 @@ def write_report(
         put(f' "errors": {dumps(list(summary.errors))},\n')
         put(f' "warnings": {dumps(list(summary.warnings))}\n')
         put("}\n")
+        if before_publish is not None:
+            before_publish()
 
 
 def readable(text: str) -> str:

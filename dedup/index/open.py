@@ -1,0 +1,28 @@
+"""Open an index by location: ``redis://host:port/db`` for the shared server backend, a file path otherwise."""
+from __future__ import annotations
+
+from dedup.index.bands import IndexParams
+from dedup.index.store import IndexAccessError, IndexStore
+
+
+def open_index(location: str) -> IndexStore:
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        from dedup.index.redis_store import RedisStore
+
+        return RedisStore(location)
+    from dedup.index.sqlite import SqliteStore
+
+    return SqliteStore(location)
+
+
+def check_params(store: IndexStore, params: IndexParams) -> None:
+    """Refuse to mix signatures or bands made with other parameters into an index."""
+    stored = store.read_meta()
+    if stored is None:
+        return
+    differences = params.differences(stored)
+    if differences:
+        raise IndexAccessError(
+            f"{store.location}: index built with other parameters ({'; '.join(differences)}); "
+            "use the same options or another index"
+        )

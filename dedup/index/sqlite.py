@@ -1,0 +1,179 @@
+"""The embedded index: one SQLite file in WAL mode, no server to start.
+
+A batch is added in one transaction, so a run killed at any point leaves the index as it
+was or with the whole batch. A run holds an exclusive lock on ``<file>.lock`` from start
+to end, so two runs on one index take turns instead of both matching against the state
+before either added its batch.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dedup.index.store import IndexAccessError, IndexedDocument, IndexStore, signature_bytes, signature_from_bytes
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    num INTEGER PRIMARY KEY, id TEXT NOT NULL, batch TEXT NOT NULL, chars INTEGER NOT NULL,
+    size INTEGER NOT NULL, exact_key INTEGER NOT NULL, signature BLOB NOT NULL, added REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_exact ON docs (exact_key);
+CREATE INDEX IF NOT EXISTS docs_id ON docs (id);
+CREATE TABLE IF NOT EXISTS bands (
+    band INTEGER NOT NULL, key INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (band, key, num)
+) WITHOUT ROWID;
+"""
+_CHUNK = 20_000
+
+
+class SqliteStore(IndexStore):
+    def __init__(self, path: str | os.PathLike[str], lock_wait: float = 3600.0) -> None:
+        self.location = str(path)
+        self._lock_wait = lock_wait
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.location, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise IndexAccessError(f"{self.location}: cannot open the index ({exc})") from None
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexAccessError(f"{self.location}: index unreadable ({exc})") from None
+
+    def read_meta(self) -> dict[str, object] | None:
+        rows = self._query("SELECT value FROM meta WHERE key = 'params'")
+        return json.loads(rows[0][0]) if rows else None
+
+    def candidates(self, keys: np.ndarray) -> list[set[int]]:
+        found: list[set[int]] = [set() for _ in range(len(keys))]
+        if len(keys) == 0:
+            return found
+        rows = [(int(pos), band, int(key)) for pos, band_keys in enumerate(keys) for band, key in enumerate(band_keys)]
+        with self._transaction():
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS query (pos INTEGER, band INTEGER, key INTEGER)")
+            self._db.execute("DELETE FROM query")
+            self._db.executemany("INSERT INTO query VALUES (?, ?, ?)", rows)
+            for pos, num in self._db.execute(
+                "SELECT query.pos, bands.num FROM query JOIN bands ON bands.band = query.band AND bands.key = query.key"
+            ):
+                found[pos].add(num)
+            self._db.execute("DELETE FROM query")
+        return found
+
+    def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
+        result: list[int | None] = []
+        for key in exact_keys:
+            rows = self._query("SELECT num FROM docs WHERE exact_key = ? LIMIT 1", (int(key),))
+            result.append(rows[0][0] if rows else None)
+        return result
+
+    def fetch(self, numbers: Sequence[int]) -> dict[int, IndexedDocument]:
+        found = {}
+        numbers = list(numbers)
+        for first in range(0, len(numbers), 500):
+            chunk = numbers[first : first + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(
+                f"SELECT num, id, batch, chars, size, exact_key, signature FROM docs WHERE num IN ({marks})", chunk
+            ):
+                found[row[0]] = _document(row[1:])
+        return found
+
+    def add(self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object]) -> None:
+        now = time.time()
+        try:
+            with self._transaction():
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('params', ?)", (json.dumps(meta),))
+                start = self._db.execute("SELECT COALESCE(MAX(num), 0) + 1 FROM docs").fetchone()[0]
+                self._db.executemany(
+                    "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        (start + i, d.id, d.batch, d.chars, d.size, d.exact_key, signature_bytes(d.signature), now)
+                        for i, d in enumerate(documents)
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO bands VALUES (?, ?, ?)",
+                    ((band, int(key), start + i) for i, row in enumerate(keys) for band, key in enumerate(row)),
+                )
+        except sqlite3.Error as exc:
+            raise IndexAccessError(f"{self.location}: the batch could not be added ({exc}); the index is unchanged") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        with open(f"{self.location}.lock", "a+") as handle:
+            deadline = time.monotonic() + self._lock_wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexAccessError(f"{self.location}: still locked by another run after {self._lock_wait:.0f} s") from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def stats(self) -> dict[str, object]:
+        documents = self._query("SELECT COUNT(*) FROM docs")[0][0]
+        batches = self._query("SELECT batch, COUNT(*) FROM docs GROUP BY batch ORDER BY MIN(num)")
+        size = sum(os.path.getsize(p) for p in (self.location, f"{self.location}-wal") if os.path.exists(p))
+        return {
+            "backend": "sqlite",
+            "location": self.location,
+            "documents": documents,
+            "band_entries": self._query("SELECT COUNT(*) FROM bands")[0][0],
+            "batches": {batch: count for batch, count in batches},
+            "bytes_on_disk": size,
+            "params": self.read_meta(),
+        }
+
+    def export(self) -> Iterator[IndexedDocument]:
+        for row in self._db.execute("SELECT id, batch, chars, size, exact_key, signature FROM docs ORDER BY num"):
+            yield _document(row)
+
+    def remove(self, doc_id: str) -> int:
+        with self._transaction():
+            numbers = [n for (n,) in self._db.execute("SELECT num FROM docs WHERE id = ?", (doc_id,))]
+            for num in numbers:
+                self._db.execute("DELETE FROM bands WHERE num = ?", (num,))
+                self._db.execute("DELETE FROM docs WHERE num = ?", (num,))
+        return len(numbers)
+
+    def compact(self) -> None:
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("VACUUM")
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _document(row: Sequence[object]) -> IndexedDocument:
+    doc_id, batch, chars, size, exact_key, blob = row
+    return IndexedDocument(doc_id, batch, chars, size, exact_key, signature_from_bytes(blob))  # type: ignore[arg-type]

@@ -1,0 +1,91 @@
+"""The storage interface every index backend implements, and what is stored per document.
+
+The matcher never knows where its bands live (as in datasketch's storage layer): it asks
+a store for the documents sharing a band key, fetches their signatures, and at the end of
+a run adds the kept documents in one atomic step.
+"""
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.errors import DedupError
+
+
+class IndexAccessError(DedupError):
+    """The index cannot be used: unreachable, incompatible parameters, locked, corrupt."""
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A kept document as the index remembers it."""
+
+    id: str
+    batch: str
+    chars: int
+    size: int  # distinct shingles
+    exact_key: int  # int64 view of the XXH3 key
+    signature: np.ndarray
+
+
+class IndexStore(ABC):
+    """A persistent LSH index: band keys → documents, documents → signatures."""
+
+    location: str
+
+    @abstractmethod
+    def read_meta(self) -> dict[str, object] | None:
+        """The stored parameters, or None for a new, empty index."""
+
+    @abstractmethod
+    def candidates(self, keys: np.ndarray) -> list[set[int]]:
+        """For each row of band keys (documents × bands), the stored document numbers sharing a band."""
+
+    @abstractmethod
+    def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
+        """For each exact key, a stored document number with that key, if any."""
+
+    @abstractmethod
+    def fetch(self, numbers: Sequence[int]) -> dict[int, IndexedDocument]:
+        """The stored documents with these numbers."""
+
+    @abstractmethod
+    def add(self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object]) -> None:
+        """Store documents and their band keys, all or nothing, and the parameters if new."""
+
+    @abstractmethod
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the index for one run, so concurrent runs are serialised."""
+
+    @abstractmethod
+    def stats(self) -> dict[str, object]:
+        """Counts, batches, parameters and size, for ``dedup index stats``."""
+
+    @abstractmethod
+    def export(self) -> Iterator[IndexedDocument]:
+        """Every stored document."""
+
+    @abstractmethod
+    def remove(self, doc_id: str) -> int:
+        """Forget every stored document with this id; the number removed."""
+
+    @abstractmethod
+    def compact(self) -> None:
+        """Reclaim space left by removals."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+
+def signature_bytes(signature: np.ndarray) -> bytes:
+    """Signatures of both schemes hold 32-bit values (datasketch masks legacy ones too): 4 bytes each."""
+    return np.ascontiguousarray(signature, dtype="<u4").tobytes()
+
+
+def signature_from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u4")

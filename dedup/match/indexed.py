@@ -1,0 +1,51 @@
+"""Match a batch against the persistent index of earlier batches.
+
+The same verification as inside a batch (:func:`dedup.match.documents.relate`) decides,
+so an indexed copy counts exactly when an in-batch copy would. An exact key match wins;
+otherwise the most similar verified candidate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dedup.index.bands import IndexParams, band_keys
+from dedup.index.store import IndexedDocument, IndexStore
+from dedup.match.documents import CorpusOptions, relate
+from dedup.model import RemovalKind
+from dedup.signatures.minhash import Sketches
+
+
+@dataclass(frozen=True)
+class IndexedMatch:
+    """Batch document ``position`` repeats ``indexed``, stored by an earlier batch."""
+
+    position: int
+    indexed: IndexedDocument
+    kind: RemovalKind
+    similarity: float
+
+
+def match_index(store: IndexStore, params: IndexParams, sketches: Sketches, options: CorpusOptions) -> dict[int, IndexedMatch]:
+    keys = sketches.exact_keys.view("int64").tolist()
+    exact = store.exact(keys)
+    candidates = store.candidates(band_keys(sketches.signatures, params))
+    wanted = {n for found in candidates for n in found} | {n for n in exact if n is not None}
+    stored = store.fetch(sorted(wanted))
+    matches: dict[int, IndexedMatch] = {}
+    for position, (same, found) in enumerate(zip(exact, candidates)):
+        if sketches.sizes[position] == 0:
+            continue
+        if same is not None and same in stored:
+            matches[position] = IndexedMatch(position, stored[same], RemovalKind.EXACT, 1.0)
+            continue
+        best = None
+        for number in found:
+            doc = stored.get(number)
+            if doc is None:
+                continue
+            relation = relate(sketches.signatures[position], doc.signature, int(sketches.sizes[position]), doc.size, options)
+            if relation is not None and (best is None or relation[1] > best.similarity):
+                best = IndexedMatch(position, doc, *relation)
+        if best is not None:
+            matches[position] = best
+    return matches
