@@ -85,7 +85,7 @@ class CleanOptions:
     shingle_size: int = 5
     near_threshold: float = 0.7
     containment_threshold: float = 0.9
-    cover_threshold: float = 0.5
+    cover_threshold: float = 0.8
     min_block_weight: int = 50
     min_sentence_weight: int = 50
     min_fragment_weight: int = 20

@@ -12,7 +12,7 @@ import numpy as np
 
 from dedup.decide.blocks import BlockDrop, CoverageIndex, choose_block_drops
 from dedup.decide.cuts import apply_removals, block_removals, sentence_removals
-from dedup.decide.sentences import choose_sentence_drops
+from dedup.decide.sentences import choose_sentence_drops, protected_sentences
 from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.sections import chain_sections
 from dedup.model import BlockKind, CleanOptions, CleanResult
@@ -74,8 +74,13 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     sentence_matches = exact_pairs(sentence_keys, long_kept) + similar_pairs(
         sentence_keys, sentence_sets, long_kept, options.near_threshold, None, options.max_posting
     )
-    pinned = {d.kept for d in block_drops.values()}
-    sentence_drops = choose_sentence_drops([s.block for s in sentences], sentence_matches, pinned)
+    kept_for: dict[int, list[int]] = {}
+    for drop in block_drops.values():
+        kept_for.setdefault(drop.kept, []).append(drop.block)
+    protected = protected_sentences(
+        sentence_keys, [[s.index for s in own] for own in sentences_of_block], block_keys, kept_for
+    )
+    sentence_drops = choose_sentence_drops([s.block for s in sentences], sentence_matches, protected)
     for block in blocks:
         own = sentences_of_block[block.index]
         if own and all(s.index in sentence_drops for s in own):
@@ -85,6 +90,13 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
             )
             for s in own:
                 del sentence_drops[s.index]
+    for block, drop in list(block_drops.items()):  # a kept copy emptied by the sentence stage hands over
+        kept, seen = drop.kept, {block}
+        while kept in block_drops and kept not in seen:
+            seen.add(kept)
+            kept = block_drops[kept].kept
+        if kept != drop.kept:
+            block_drops[block] = replace(drop, kept=kept)
 
     markers = [] if options.keep_markers else [b.index for b in blocks if b.kind is BlockKind.MARKER]
     removals = block_removals(text, blocks, block_drops, markers) + sentence_removals(sentences, sentence_drops)

@@ -73,9 +73,9 @@ def choose_block_drops(
     """The blocks to drop, strongest sections first, each tied to a kept block.
 
     Each pair is tried the way its section prefers, then the other way round. A block that
-    already serves as the kept copy of another (pinned) is only dropped for an identical
-    copy, which then becomes the kept copy of its twins, so every removal's kept copy
-    survives.
+    already serves as the kept copy of another (pinned) is only dropped for a copy that
+    holds all of it (identical, or containing it), which then becomes the kept copy of
+    its twins, so every removal's kept copy survives.
     """
     drops: dict[int, BlockDrop] = {}
     pinned: set[int] = set()
@@ -94,17 +94,21 @@ def choose_block_drops(
         keep_second = side_weight(section.second_side) > side_weight(section.first_side)
         for match in section.matches:
             preferred = (match.first, match.second) if keep_second else (match.second, match.first)
+            first_len, second_len = len(blocks[match.first].text), len(blocks[match.second].text)
+            if match.kind is RemovalKind.EXACT and first_len != second_len:
+                # equal once normalised: keep the copy with more of the original (its final "?", its markup)
+                preferred = (match.first, match.second) if first_len < second_len else (match.second, match.first)
             for drop, keep in (preferred, preferred[::-1]):
                 if match.contained is not None and drop != match.contained:
                     continue  # never drop the container for the part it contains
                 if drop in drops or keep in drops:
                     continue
-                exact = match.kind is RemovalKind.EXACT
-                if drop in pinned and not exact:
+                holds_twins = match.kind is not RemovalKind.NEAR  # keep has all of drop: it can stand in for drop's twins
+                if drop in pinned and not holds_twins:
                     continue
-                if not exact and not coverage.covered(drop, keep):
+                if match.kind is not RemovalKind.EXACT and not coverage.covered(drop, keep):
                     continue
-                if drop in pinned:  # an identical copy takes over as the kept copy of its twins
+                if drop in pinned:
                     for twin, twin_drop in list(drops.items()):
                         if twin_drop.kept == drop:
                             drops[twin] = replace(twin_drop, kept=keep)

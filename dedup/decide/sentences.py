@@ -7,7 +7,7 @@ recur legitimately and stay.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 
 from dedup.match.pairs import UnitMatch
@@ -23,14 +23,14 @@ class SentenceDrop:
 
 
 def choose_sentence_drops(
-    blocks_of: Sequence[int], matches: Iterable[UnitMatch], pinned_blocks: Set[int] = frozenset()
+    blocks_of: Sequence[int], matches: Iterable[UnitMatch], protected: Set[int] = frozenset()
 ) -> dict[int, SentenceDrop]:
     """Drop every sentence that repeats an earlier kept sentence.
 
-    A block that is the kept copy of a dropped block (``pinned_blocks``) keeps one copy
-    of each of its sentences, so that its dropped twin really has a copy in the output:
-    when the later of two repeated sentences sits in such a block and the earlier one
-    elsewhere, the earlier one goes instead.
+    A ``protected`` sentence is the kept copy of part of a dropped block: when the later
+    of two repeated sentences is protected and the earlier one is not, the earlier one
+    goes instead, so the dropped block's kept copy stays whole. Either way exactly one
+    copy of every repeated sentence remains.
     """
     earlier: dict[int, list[UnitMatch]] = defaultdict(list)
     for match in matches:
@@ -43,11 +43,25 @@ def choose_sentence_drops(
         if not candidates:
             continue
         best = max(candidates, key=lambda m: (m.kind is RemovalKind.EXACT, m.similarity, -m.first))
-        if blocks_of[sentence] not in pinned_blocks or blocks_of[sentence] == blocks_of[best.first]:
-            drops[sentence] = SentenceDrop(sentence, best.first, best.kind, best.similarity)
-        elif blocks_of[best.first] not in pinned_blocks:
+        if sentence in protected and best.first not in protected and blocks_of[sentence] != blocks_of[best.first]:
             drops[best.first] = SentenceDrop(best.first, sentence, best.kind, best.similarity)
+        else:
+            drops[sentence] = SentenceDrop(sentence, best.first, best.kind, best.similarity)
     return {s: replace(d, kept=_surviving(d.kept, drops)) for s, d in drops.items()}
+
+
+def protected_sentences(
+    sentence_keys: Sequence[str], sentences_of_block: Sequence[Sequence[int]], block_keys: Sequence[str],
+    kept_for: Mapping[int, Sequence[int]],
+) -> set[int]:
+    """Sentences of kept copies whose text a block dropped in their favour contains."""
+    protected = set()
+    for kept, dropped in kept_for.items():
+        for sentence in sentences_of_block[kept]:
+            key = sentence_keys[sentence]
+            if key and any(key in block_keys[d] for d in dropped):
+                protected.add(sentence)
+    return protected
 
 
 def _surviving(sentence: int, drops: dict[int, SentenceDrop]) -> int:

@@ -70,11 +70,15 @@ def similar_pairs(
     jaccard = shared / (size_a + size_b - shared)
     in_a = shared / size_a  # share of a's shingles found in b
     in_b = shared / size_b
-    near = jaccard >= near_threshold
     if containment_threshold is None:
-        contained = np.zeros_like(near)
+        contained = np.zeros(len(first), dtype=bool)
     else:
-        contained = ~near & (np.maximum(in_a, in_b) >= containment_threshold)
+        # one inside a clearly larger other is "contained", however similar: that says which copy holds the
+        # other; between copies of about one size, a few changed words make them "near" instead
+        inside = np.maximum(in_a, in_b) >= containment_threshold
+        larger = np.maximum(size_a, size_b) >= 1.1 * np.minimum(size_a, size_b)
+        contained = inside & (larger | (jaccard < near_threshold))
+    near = ~contained & (jaccard >= near_threshold)
     matches = []
     for i in np.flatnonzero(near | contained):
         a, b = int(first[i]), int(second[i])

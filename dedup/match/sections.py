@@ -39,6 +39,10 @@ def chain_sections(
 ) -> list[RepeatedSection]:
     """Group matches into sections; consecutive matches skip at most ``max_gap`` units on each side.
 
+    A match that could extend several chains extends the longest (then the tightest), so
+    a repeated heading cannot pull the rest of a section away from the paragraph that
+    anchors it.
+
     A link may skip headings, markers or short lines on both sides, or whole paragraphs on
     one side (a copy with a paragraph added), but not paragraphs on both sides: that is
     two different repeats that happen to line up, not one section.
@@ -65,7 +69,7 @@ def chain_sections(
             ):
                 continue
             gap = (match.first - last.first) + (match.second - last.second)
-            if best is None or gap < best_gap:
+            if best is None or (-len(chain), gap) < (-len(best), best_gap):
                 best, best_gap = chain, gap
         if best is None:
             open_chains.append([match])
