@@ -5,6 +5,8 @@ decide (block drops, sentence drops) → cuts. No I/O here: readers and writers 
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -15,7 +17,7 @@ from dedup.decide.cuts import apply_removals, block_removals, sentence_removals
 from dedup.decide.sentences import choose_sentence_drops, protected_sentences
 from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.sections import chain_sections
-from dedup.model import BlockKind, CleanOptions, CleanResult
+from dedup.model import BlockKind, CleanOptions, CleanResult, Removal
 from dedup.segment.blocks import split_blocks
 from dedup.segment.normalise import content_weight, normalise
 from dedup.segment.sentences import split_sentences
@@ -33,12 +35,40 @@ def make_options(**overrides: Any) -> CleanOptions:
     return replace(CleanOptions(), **overrides)
 
 
+_MAX_PASSES = 4
+
+
 def clean_document(text: str, options: CleanOptions | None = None) -> CleanResult:
-    """Remove the sections, paragraphs and sentences that ``text`` repeats."""
+    """Remove the sections, paragraphs and sentences that ``text`` repeats.
+
+    Cutting repeated sentences can leave two paragraphs equal that were not before, so the
+    passes repeat until one removes nothing: cleaning is idempotent by construction. Later
+    passes' cuts are mapped back to offsets in the original text.
+    """
     options = options or CleanOptions()
+    current, settled = clean_once(text, options)
+    removals = list(current.removals)
+    for _ in range(_MAX_PASSES - 1):
+        if settled:
+            break
+        following, settled = clean_once(current.text, options)
+        if not following.removals:
+            break
+        removals = merge_passes(text, removals, following.removals)
+        current = following
+    removals.sort(key=lambda r: r.start)
+    return CleanResult(current.text, tuple(removals))
+
+
+def clean_once(text: str, options: CleanOptions) -> tuple[CleanResult, bool]:
+    """One pass of the pipeline over ``text``, and whether another pass is known to change nothing.
+
+    It is when no sentence was cut (block contents are as they were) and no repeated pair
+    of paragraphs was left with both copies (pass-specific reasons such as a pinned copy).
+    """
     blocks = split_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
     if not blocks:
-        return CleanResult(text)
+        return CleanResult(text), True
     matchable = [b.kind in (BlockKind.PROSE, BlockKind.MINOR) for b in blocks]
     block_keys = [normalise(b.text) if ok else "" for b, ok in zip(blocks, matchable)]
     block_weights = [content_weight(k) for k in block_keys]
@@ -72,7 +102,7 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
         dtype=bool,
     )
     sentence_matches = exact_pairs(sentence_keys, long_kept) + similar_pairs(
-        sentence_keys, sentence_sets, long_kept, options.near_threshold, None, options.max_posting
+        sentence_keys, sentence_sets, long_kept, options.near_threshold, options.containment_threshold, options.max_posting
     )
     kept_for: dict[int, list[int]] = {}
     for drop in block_drops.values():
@@ -101,4 +131,43 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     markers = [] if options.keep_markers else [b.index for b in blocks if b.kind is BlockKind.MARKER]
     removals = block_removals(text, blocks, block_drops, markers) + sentence_removals(sentences, sentence_drops)
     removals.sort(key=lambda r: r.start)
-    return CleanResult(apply_removals(text, removals), tuple(removals))
+    unresolved = any(
+        m.first not in block_drops and m.second not in block_drops and (prose[m.first] or prose[m.second])
+        for m in block_matches
+    )
+    settled = not sentence_drops and not unresolved
+    return CleanResult(apply_removals(text, removals), tuple(removals)), settled
+
+
+def merge_passes(original: str, earlier: list[Removal], later: Sequence[Removal]) -> list[Removal]:
+    """``earlier`` cuts of ``original`` plus ``later`` cuts made in the text they left, in original offsets.
+
+    A later cut that spans an earlier one becomes one removal per piece of original text.
+    """
+    kept_pieces, at = [], 0
+    for removal in sorted(earlier, key=lambda r: r.start):
+        if removal.start > at:
+            kept_pieces.append((at, removal.start))
+        at = removal.end
+    if at < len(original):
+        kept_pieces.append((at, len(original)))
+    starts_in_cleaned = []
+    offset = 0
+    for start, end in kept_pieces:
+        starts_in_cleaned.append(offset)
+        offset += end - start
+
+    def to_original(position: int) -> int:
+        piece = max(bisect_right(starts_in_cleaned, position) - 1, 0)
+        return kept_pieces[piece][0] + position - starts_in_cleaned[piece]
+
+    merged = list(earlier)
+    for removal in later:
+        kept = removal.kept
+        if kept is not None:
+            kept = replace(kept, start=to_original(kept.start), end=to_original(kept.end - 1) + 1)
+        for (start, end), first in zip(kept_pieces, starts_in_cleaned):
+            low, high = max(removal.start, first), min(removal.end, first + end - start)
+            if low < high:
+                merged.append(replace(removal, start=start + low - first, end=start + high - first, kept=kept))
+    return merged

@@ -29,8 +29,9 @@ def choose_sentence_drops(
 
     A ``protected`` sentence is the kept copy of part of a dropped block: when the later
     of two repeated sentences is protected and the earlier one is not, the earlier one
-    goes instead, so the dropped block's kept copy stays whole. Either way exactly one
-    copy of every repeated sentence remains.
+    goes instead, so the dropped block's kept copy stays whole. A sentence contained in a
+    longer one (cut at a chunk boundary, or repeated with words added) always gives way to
+    it. Either way exactly one copy of every repeated sentence remains.
     """
     earlier: dict[int, list[UnitMatch]] = defaultdict(list)
     for match in matches:
@@ -43,7 +44,13 @@ def choose_sentence_drops(
         if not candidates:
             continue
         best = max(candidates, key=lambda m: (m.kind is RemovalKind.EXACT, m.similarity, -m.first))
-        if sentence in protected and best.first not in protected and blocks_of[sentence] != blocks_of[best.first]:
+        if best.contained is not None:
+            earlier_goes = best.contained == best.first  # the copy inside the other goes, wherever it is
+        else:
+            earlier_goes = (
+                sentence in protected and best.first not in protected and blocks_of[sentence] != blocks_of[best.first]
+            )
+        if earlier_goes:
             drops[best.first] = SentenceDrop(best.first, sentence, best.kind, best.similarity)
         else:
             drops[sentence] = SentenceDrop(sentence, best.first, best.kind, best.similarity)

@@ -100,6 +100,18 @@ class RedisStore(IndexStore):
         prefix = self._band_prefix
         return [prefix + raw[i : i + 8] for i in range(0, len(raw), 8)]
 
+    def _resp_names(self, keys: np.ndarray) -> bytes:
+        """The set names of ``keys`` as RESP bulk strings, built as one array: redis-py packs an argument at a time."""
+        keys = np.ascontiguousarray(keys, dtype="<i8").reshape(-1)
+        prefix = self._band_prefix
+        head = b"$%d\r\n" % (len(prefix) + 8)
+        out = np.empty((len(keys), len(head) + len(prefix) + 8 + 2), dtype=np.uint8)
+        out[:, : len(head)] = np.frombuffer(head, np.uint8)
+        out[:, len(head) : len(head) + len(prefix)] = np.frombuffer(prefix, np.uint8)
+        out[:, len(head) + len(prefix) : -2] = keys.view(np.uint8).reshape(-1, 8)
+        out[:, -2:] = np.frombuffer(b"\r\n", np.uint8)
+        return out.tobytes()
+
     @contextlib.contextmanager
     def _guard(self, doing: str, unchanged: bool = False) -> Iterator[None]:
         """Turn every Redis error into one line naming the location (no traceback)."""
@@ -191,14 +203,16 @@ class RedisStore(IndexStore):
             for number, doc in zip(numbers, documents):
                 first, count = batches.get(doc.batch) or stored_batches.get(doc.batch) or (number, 0)
                 batches[doc.batch] = (first, count + 1)
-            distinct = np.unique(keys)
+            distinct = np.sort(keys, axis=None)
+            distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))] if len(distinct) else distinct
             existing = 0
             for first in range(0, len(distinct), _READ_CHUNK):
-                existing += int(tx.call("EXISTS", *self._band_names(distinct[first : first + _READ_CHUNK])))
+                chunk = distinct[first : first + _READ_CHUNK]
+                existing += int(tx.call_packed(_resp(["EXISTS"], self._resp_names(chunk), len(chunk))))
             bands = keys.shape[1]
             entries = int(bands * len(keys) - (np.diff(np.sort(keys, axis=1), axis=1) == 0).sum())  # distinct per document
 
-            def commands() -> Iterator[tuple[object, ...]]:
+            def commands() -> Iterator[tuple[object, ...] | bytes]:
                 yield ("SETNX", self._key("meta"), json.dumps(meta))
                 for first in range(0, len(documents), _HSET_PAIRS):
                     pairs: list[object] = []
@@ -213,8 +227,7 @@ class RedisStore(IndexStore):
                     yield ("HSET", self._key("batches"), *(x for b, (f, c) in batches.items() for x in (b.encode("utf-8", "surrogatepass"), f"{f}:{c}")))
                 for first in range(0, len(documents) if bands else 0, _SCRIPT_DOCS):
                     rows = keys[first : first + _SCRIPT_DOCS]
-                    names = self._band_names(rows)
-                    yield ("EVAL", _ADD_BANDS, len(names), *names, bands, *numbers[first : first + len(rows)])
+                    yield _resp(["EVAL", _ADD_BANDS, rows.size], self._resp_names(rows), rows.size, [bands, *numbers[first : first + len(rows)]])
                 yield ("SET", self._key("next"), start + len(documents) - 1)
                 yield ("INCRBY", self._key("sets"), len(distinct) - existing)
                 yield ("INCRBY", self._key("entries"), entries)
@@ -486,19 +499,29 @@ class _Transaction:
         self._conn.send_command(*args)
         return self._conn.read_response()
 
-    def send(self, commands: Sequence[tuple[object, ...]]) -> None:
-        """Queue commands inside MULTI; each must be acknowledged with QUEUED."""
-        self._conn.send_packed_command(self._conn.pack_commands(commands))
+    def call_packed(self, command: bytes) -> object:
+        self._conn.send_packed_command([command])
+        return self._conn.read_response()
+
+    def send(self, commands: Sequence[tuple[object, ...] | bytes]) -> None:
+        """Queue commands (argument tuples, or already in RESP) inside MULTI; each must be acknowledged with QUEUED."""
+        packed: list[bytes] = []
+        for command in commands:
+            if isinstance(command, bytes):
+                packed.append(command)
+            else:
+                packed.extend(self._conn.pack_command(*command))
+        self._conn.send_packed_command(packed)
         for _ in commands:
             reply = self._conn.read_response()
             if reply not in (b"QUEUED", "QUEUED"):
                 raise redis.ResponseError(f"command not queued: {reply!r}")
         self.sent += len(commands)
 
-    def commit(self, commands: Iterable[tuple[object, ...]]) -> None:
+    def commit(self, commands: Iterable[tuple[object, ...] | bytes]) -> None:
         store = self._store
         self.call("MULTI")
-        chunk: list[tuple[object, ...]] = []
+        chunk: list[tuple[object, ...] | bytes] = []
         for command in commands:
             chunk.append(command)
             if len(chunk) >= _SEND_CHUNK:
@@ -552,6 +575,20 @@ def _unpack_document(record: bytes) -> IndexedDocument:
     doc_id = record[at : at + id_len].decode("utf-8", "surrogatepass")
     batch = record[at + id_len : at + id_len + batch_len].decode("utf-8", "surrogatepass")
     return IndexedDocument(doc_id, batch, chars, size, exact_key, signature_from_bytes(record[at + id_len + batch_len :]))
+
+
+def _resp(before: Sequence[object], block: bytes = b"", block_count: int = 0, after: Sequence[object] = ()) -> bytes:
+    """A command in RESP: the arguments ``before``, ``block_count`` arguments already packed, then ``after``."""
+    parts = [b"*%d\r\n" % (len(before) + block_count + len(after))]
+    parts += [_bulk(a) for a in before]
+    parts.append(block)
+    parts += [_bulk(a) for a in after]
+    return b"".join(parts)
+
+
+def _bulk(value: object) -> bytes:
+    raw = value if isinstance(value, bytes) else str(value).encode()
+    return b"$%d\r\n%s\r\n" % (len(raw), raw)
 
 
 def _exact_field(key: int) -> bytes:

@@ -8,6 +8,8 @@ intersection sizes (for the shingles kept), so no second verification pass is ne
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from dedup.signatures.shingles import ShingleSets
@@ -32,7 +34,7 @@ def shared_shingle_counts(
         if size < 2 or size > max_posting:
             continue
         members = units[group_starts[group_sizes == size, None] + np.arange(size)]
-        left, right = np.triu_indices(int(size), 1)
+        left, right = _pairs_of(int(size))
         firsts.append(members[:, left].ravel())
         seconds.append(members[:, right].ravel())
     if not firsts:
@@ -40,3 +42,9 @@ def shared_shingle_counts(
     n_units = np.int64(len(sets.offsets) - 1)
     codes, shared = np.unique(np.concatenate(firsts) * n_units + np.concatenate(seconds), return_counts=True)
     return codes // n_units, codes % n_units, shared.astype(np.int64)
+
+
+@lru_cache(maxsize=64)
+def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i < j) of a group of ``size`` units."""
+    return np.triu_indices(size, 1)

@@ -22,7 +22,12 @@ _MAX_EXACT_GROUP = 16
 
 @dataclass(frozen=True)
 class UnitMatch:
-    """Units ``first`` < ``second`` repeat each other; ``contained`` names the smaller one when one holds the other."""
+    """Units ``first`` < ``second`` repeat each other; ``contained`` names the one inside the other, if one is.
+
+    Set for every contained pair, and for a near pair where one copy lies (almost) wholly
+    inside the other: a sentence cut at a chunk boundary, a word dropped. The decision
+    stages never drop the fuller copy for it.
+    """
 
     first: int
     second: int
@@ -84,10 +89,12 @@ def similar_pairs(
         a, b = int(first[i]), int(second[i])
         if keys[a] == keys[b]:
             continue
+        smaller = a if in_a[i] >= in_b[i] else b
+        inside = containment_threshold is not None and max(in_a[i], in_b[i]) >= containment_threshold
         if near[i]:
-            matches.append(UnitMatch(a, b, RemovalKind.NEAR, round(float(jaccard[i]), 4)))
+            # a near pair where one copy lies inside the other still says which copy is the fuller one
+            matches.append(UnitMatch(a, b, RemovalKind.NEAR, round(float(jaccard[i]), 4), smaller if inside else None))
         else:
-            smaller = a if in_a[i] >= in_b[i] else b
             matches.append(
                 UnitMatch(a, b, RemovalKind.CONTAINED, round(float(max(in_a[i], in_b[i])), 4), smaller)
             )

@@ -15,7 +15,8 @@ carry their text; the others are just a row.
 Safety: every ``<``, ``>`` and ``&`` in the JSON is written as a ``\\u00XX`` escape, so no
 document text can close the script element; the script builds the views with
 ``textContent`` / text nodes only; and a Content-Security-Policy admits only the page's
-own script (by its SHA-256), no network at all, so even markup that got in could not run.
+own script and style (by their SHA-256) and no network at all, so even markup that got in
+could neither run nor load anything.
 
 Offsets in report.json count code points; the script converts them to UTF-16 positions
 (surrogate pairs) before slicing. Undecodable input bytes (lone surrogates after
@@ -65,10 +66,9 @@ def render_html(report: Mapping[str, Any], texts: Mapping[str, DocumentTexts]) -
     """The whole page for ``report``; ``texts`` gives each document's original (None when unreadable)."""
     data = page_data(report, texts)
     script = _SCRIPT
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+        f"default-src 'none'; style-src '{_sha256(_CSS)}'; script-src '{_sha256(script)}'; "
+        "base-uri 'none'; form-action 'none'"
     )
     title = f"dedup report: {report.get('output') or 'run'}"
     parts = [
@@ -88,6 +88,11 @@ def render_html(report: Mapping[str, Any], texts: Mapping[str, DocumentTexts]) -
         f"<script>{script}</script>\n</body>\n</html>\n",
     ]
     return "".join(parts)
+
+
+def _sha256(source: str) -> str:
+    """A CSP source expression admitting exactly this inline script or style."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
 
 
 def script_json(value: Any) -> str:
@@ -331,8 +336,8 @@ details pre{background:#f6f6f6;padding:8px;max-height:360px;overflow:auto}
 #f-count{color:#666}
 .table-box{max-height:42vh;overflow:auto;border:1px solid var(--line)}
 table{border-collapse:collapse;width:100%}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-#doc-table{table-layout:fixed}#doc-table th:nth-child(1){width:30%}#doc-table th:nth-child(2){width:9%}
-#doc-table th:nth-child(3),#doc-table th:nth-child(4){width:8%}#doc-table th:nth-child(5),#doc-table th:nth-child(6){width:7%}
+#doc-table{table-layout:fixed}#doc-table th:nth-child(1){width:28%}#doc-table th:nth-child(2){width:9%}
+#doc-table th:nth-child(3){width:8%}#doc-table th:nth-child(4){width:10%}#doc-table th:nth-child(5),#doc-table th:nth-child(6){width:7%}
 #doc-table th{position:sticky;top:0;background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
 #doc-table th[aria-sort=ascending]::after{content:" ▲"}#doc-table th[aria-sort=descending]::after{content:" ▼"}
 #doc-table td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -733,6 +738,7 @@ function openDoc(id, at) {
     if (top < 0 || top > window.innerHeight * 0.6) section.scrollIntoView({block: "start"});  // already in sight: stay
   }
   root.setAttribute("data-view-doc", id);
+  root.setAttribute("data-view-top", Math.round(document.getElementById("view-section").getBoundingClientRect().top) + "," + Math.round(window.scrollY));
   root.setAttribute("data-view-ms", (performance.now() - t0).toFixed(1));
   root.setAttribute("data-view-ready-ms", performance.now().toFixed(1));
 }

@@ -54,6 +54,8 @@ def content_weight(normalised: str) -> int:
     "a long sentence" mean the same in Japanese and in English: 50 is about 25 Japanese
     characters or 10 English words.
     """
+    if normalised.isascii():
+        return len(normalised)
     return 2 * len(normalised) - len(_CJK.sub("", normalised))
 
 
