@@ -22,6 +22,7 @@ from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
 from dedup.read.files import DEFAULT_MAX_BYTES
 from dedup.read.sources import FORMATS
+from dedup.report.html import write_html_report
 from dedup.report.load import ReportError, document_texts, load_report
 from dedup.report.terminal import document_diff, find_document, styled, summary_lines, top_documents
 from dedup.signatures.minhash import SCHEMES, MinHashParams
@@ -80,12 +81,16 @@ def main() -> None:
 @click.option("--word-ngram", type=click.IntRange(1, 32), default=_MINHASH.word_ngram, show_default=True, help="Words per shingle for space-separated documents.")
 @click.option("--index", "index", metavar="LOCATION", help="Persistent index of earlier batches: a SQLite file, or redis://host:port/db.")
 @click.option("--batch", metavar="NAME", help="Name of this batch in the index [default: start time, UTC].")
+@click.option("--html/--no-html", default=None, help="Write report.html beside report.json [default: up to 50,000 documents].")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run on this machine, or on a Ray cluster (JSONL/Parquet inputs; --out is then a folder of part files).")
+@click.option("--ray-address", metavar="ADDRESS", help="Ray cluster to join (e.g. ray://head:10001 or auto) [default: start a local Ray].")
 @click.option("--write-duplicates", is_flag=True, help="Also write duplicate documents (to OUT/_duplicates/, or <out>.duplicates.jsonl).")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Larger input files are skipped with an error.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
 def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
           containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, keep,
-          num_perm, seed, scheme, char_ngram, word_ngram, index, batch, write_duplicates, max_bytes, quiet) -> None:
+          num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, ray_address, write_duplicates,
+          max_bytes, quiet) -> None:
     """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
     clean_options = CleanOptions(
         shingle_size=shingle_size,
@@ -106,8 +111,11 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
     options = RunOptions(
         clean=clean_options, corpus=corpus, fmt=fmt, text_key=text_key, id_key=id_key, jobs=jobs,
         max_bytes=max_bytes, write_duplicates=write_duplicates, report=report, index=index, batch=batch,
-        show_progress=False if quiet else None,
+        html=html, show_progress=False if quiet else None,
     )
+    if engine == "ray":
+        _clean_on_ray(paths, out, options, ray_address, quiet)
+        return
     try:
         summary = clean_paths(paths, out, options, on_error=_warn)
     except DedupError as exc:
@@ -117,15 +125,41 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
     sys.exit(summary.exit_code)
 
 
+def _clean_on_ray(paths: tuple[str, ...], out: str | None, options: RunOptions, address: str | None, quiet: bool) -> None:
+    if out is None or options.index is not None:
+        raise click.UsageError("--engine ray needs --out FOLDER and takes no --index")
+    try:
+        from dedup.engine.ray_engine import clean_with_ray
+    except ImportError as exc:
+        raise click.UsageError(f"--engine ray needs Ray: pip install 'dedup[ray]' ({exc})") from None
+    try:
+        summary = clean_with_ray(paths, out, options, address=address)
+    except DedupError as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in summary.errors:
+        _warn(line)
+    if not quiet:
+        click.echo(f"read {summary.documents} documents on Ray: {summary.duplicates} duplicate in {summary.clusters} "
+                   f"clusters; {len(summary.errors)} errors; {summary.elapsed:.1f} s; output: {out} "
+                   f"({len(summary.parts)} parts, report.json)")
+    sys.exit(1 if summary.errors else 0)
+
+
 @main.command()
 @click.argument("location", type=click.Path(exists=True))
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many documents to list.")
-def report(location: str, top: int) -> None:
+@click.option("--html", "html_path", is_flag=False, flag_value="", default=None, metavar="[PATH]",
+              help="Also (re)write the HTML report [default path: report.html beside report.json].")
+def report(location: str, top: int, html_path: str | None) -> None:
     """Summarise a run: LOCATION is an output folder or a report.json."""
     try:
         loaded = load_report(location)
+        if html_path is not None:
+            written = write_html_report(location, html_path or None)
     except DedupError as exc:
         raise click.UsageError(str(exc)) from None
+    if html_path is not None:
+        click.echo(f"wrote {written}")
     click.echo("\n".join(summary_lines(loaded)))
     click.echo("")
     click.echo("\n".join(top_documents(loaded, top)))

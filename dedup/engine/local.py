@@ -28,7 +28,7 @@ from dedup.index.open import check_params, open_index
 from dedup.index.store import IndexedDocument, IndexStore
 from dedup.match.indexed import IndexedMatch, match_index
 from dedup.engine.process import Processed, process_batch
-from dedup.errors import InputError, OutputError
+from dedup.errors import DedupError, InputError, OutputError
 from dedup.match.documents import CorpusOptions, exact_matches, near_matches
 from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
@@ -36,10 +36,12 @@ from dedup.read.document import Document
 from dedup.read.files import DEFAULT_MAX_BYTES, InputFile
 from dedup.read.sources import Sources, open_sources
 from dedup.signatures.minhash import Sketches
+from dedup.report.html import write_html_report
 from dedup.write.outputs import FolderWriter, JsonlWriter
 from dedup.write.report_json import write_report
 from dedup.write.spool import Spool
 
+_HTML_AUTO_LIMIT = 50_000
 _BATCH_DOCS = 64
 _BATCH_CHARS = 2_000_000
 
@@ -59,6 +61,7 @@ class RunOptions:
     index: str | None = None  # persistent index location: a SQLite file or redis://host:port/db
     batch: str | None = None  # name of this batch in the index [default: the start time, UTC]
     report: str | None = None  # report path for record outputs; folder outputs put it in the folder
+    html: bool | None = None  # report.html beside report.json [default: for runs of up to 50,000 documents]
     show_progress: bool | None = None
 
     def parameters(self) -> dict[str, Any]:
@@ -270,7 +273,14 @@ def clean_paths(
             writer.close(completed)
             if index is not None:
                 index.close()
-    return replace(summary, elapsed=time.monotonic() - started)
+    if report_path is not None and (options.html or (options.html is None and summary.documents <= _HTML_AUTO_LIMIT)):
+        try:
+            write_html_report(report_path)
+        except (DedupError, OSError) as exc:
+            warnings.append(f"report.html not written ({exc})")
+            if on_error:
+                on_error(warnings[-1])
+    return replace(summary, elapsed=time.monotonic() - started, warnings=tuple(warnings))
 
 
 def _open_index(options: RunOptions) -> IndexStore | None:

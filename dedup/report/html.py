@@ -43,9 +43,9 @@ from urllib.parse import quote
 
 from dedup.report.load import DocumentTexts, document_texts, load_report, report_path
 from dedup.write.atomic import write_atomic
+from dedup.write.report_json import readable
 
 MAX_DIFF_LINES = 5000  # per side: longer cleaned texts get a diff of their first lines only
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the script splits lines with the same pattern
 KINDS = ("exact", "near", "contained", "marker")
 
@@ -101,21 +101,6 @@ def script_json(value: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def shown(text: str) -> str:
-    """``text`` with each undecodable byte (a lone surrogate) as U+FFFD: same code point offsets, valid UTF-8."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-def cut(text: str, removed: list[Mapping[str, Any]]) -> str:
-    """``text`` with the report's removed spans cut out (how the page rebuilds a cleaned text)."""
-    pieces, at = [], 0
-    for span in sorted(removed, key=lambda r: r["start"]):
-        pieces.append(text[at : span["start"]])
-        at = max(at, span["end"])
-    pieces.append(text[at:])
-    return "".join(pieces)
-
-
 def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
@@ -146,7 +131,7 @@ def page_data(report: Mapping[str, Any], texts: Mapping[str, DocumentTexts]) -> 
     for doc_id in wanted:
         original = texts.get(doc_id, DocumentTexts(None, None)).original
         if original is not None:
-            originals[doc_id] = shown(original)
+            originals[doc_id] = readable(original)  # an undecodable byte shows as one U+FFFD: offsets hold
 
     detail: dict[str, dict[str, Any]] = {}
     for record in documents:
@@ -159,7 +144,7 @@ def page_data(report: Mapping[str, Any], texts: Mapping[str, DocumentTexts]) -> 
             "text": originals.get(doc_id),
         }
         if doc_id in local_dup:
-            item["diff"] = _diff(doc_id, local_dup[doc_id], by_id, originals)
+            item["diff"] = _diff(doc_id, local_dup[doc_id], texts)
         detail[doc_id] = item
 
     members: dict[str, list[list[Any]]] = {}
@@ -187,13 +172,14 @@ def _span(r: Mapping[str, Any], has_text: bool) -> list[Any]:
     return span
 
 
-def _diff(doc_id: str, canonical: str, by_id: Mapping[str, Any], originals: Mapping[str, str]) -> dict[str, Any]:
+def _diff(doc_id: str, canonical: str, texts: Mapping[str, DocumentTexts]) -> dict[str, Any]:
     """Line diff (difflib opcodes) of a duplicate's cleaned text against its canonical's cleaned text."""
-    if doc_id not in originals or canonical not in originals:
-        missing = doc_id if doc_id not in originals else canonical
+    mine, theirs = texts.get(doc_id), texts.get(canonical)
+    if mine is None or mine.cleaned is None or theirs is None or theirs.cleaned is None:
+        missing = canonical if mine is not None and mine.cleaned is not None else doc_id
         return {"against": canonical, "skipped": f"the original of {missing} cannot be read back"}
-    left = split_lines(cut(originals[doc_id], by_id[doc_id]["removed"]))
-    right = split_lines(cut(originals[canonical], by_id[canonical]["removed"]))
+    left = split_lines(readable(mine.cleaned))
+    right = split_lines(readable(theirs.cleaned))
     truncated = len(left) > MAX_DIFF_LINES or len(right) > MAX_DIFF_LINES
     matcher = difflib.SequenceMatcher(None, left[:MAX_DIFF_LINES], right[:MAX_DIFF_LINES], autojunk=False)
     return {"against": canonical, "ops": [list(op) for op in matcher.get_opcodes()],

@@ -1,0 +1,114 @@
+"""--engine ray: the Ray Data path gives the single-machine path's clusters and outputs."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="Ray is installed by the README's test set-up") if os.environ.get("CI") != "true" else __import__("ray")
+
+from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
+from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
+
+SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples").glob("*.txt"))
+ENGLISH = [
+    "The city council approved the new transit budget on Tuesday after a long debate about bus routes and fares.",
+    "Officials said the plan would add forty electric buses by next spring and extend service to the northern suburbs.",
+    "Critics argued that the budget ignored maintenance of existing rail lines, which have suffered repeated breakdowns.",
+    "The mayor defended the decision, saying that buses could be deployed faster and more cheaply than new trains.",
+    "Union leaders welcomed the hiring of sixty drivers but warned that overtime rules must change before summer.",
+    "A final vote on the rail maintenance fund is expected next month, when the council returns from its recess.",
+]
+OPTIONS = RunOptions(id_key="id", show_progress=False, html=False)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, list[str]]:
+    """Two JSONL files: the samples, re-posts with edits, exact copies, mixed English articles, a bad line."""
+    root = tmp_path_factory.mktemp("raycorpus")
+    texts = [p.read_text(encoding="utf-8") for p in SAMPLES]
+    rows = [{"id": f"ja{i}", "text": t} for i, t in enumerate(texts)]
+    rows += [
+        {"id": "ja3-repost", "text": "転載：テックニュース\n" + texts[3].replace("Anthropic", "アンソロピック", 2)},
+        {"id": "en", "text": "\n\n".join(ENGLISH)},
+        {"id": "en-edit", "text": "\n\n".join(ENGLISH).replace("forty", "fifty")},
+        {"id": "ja0-copy", "text": texts[0]},
+    ]
+    for k in range(12):
+        picked = [ENGLISH[(k + j) % len(ENGLISH)] for j in range(4)]
+        rows.append({"id": f"mix{k}", "text": "\n\n".join(picked) + f"\n\nA closing note, number {k}, of its own."})
+    half = len(rows) // 2
+    files = [root / "a.jsonl", root / "b.jsonl"]
+    files[0].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:half]) + "{broken\n")
+    files[1].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[half:]))
+    local = root / "local.jsonl"
+    clean_paths(files, local, OPTIONS)
+    return root, [str(f) for f in files]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray(tmp_path_factory):
+    """A local Ray on this machine's cores; a marker file arms the worker-kill test."""
+    marker = tmp_path_factory.mktemp("kill") / "killed-once"
+    marker.touch()
+    os.environ["DEDUP_RAY_FAIL_ONCE"] = str(marker)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"DEDUP_RAY_FAIL_ONCE": str(marker)}})
+    yield marker
+    ray.shutdown()
+    del os.environ["DEDUP_RAY_FAIL_ONCE"]
+
+
+def local_result(root: Path) -> tuple[list[dict], list[tuple[str, tuple[str, ...]]]]:
+    kept = [json.loads(line) for line in (root / "local.jsonl").read_text().splitlines()]
+    report = json.loads((root / "local.jsonl.report.json").read_text())
+    return kept, clusters_of(report)
+
+
+def ray_result(out: Path) -> tuple[list[dict], list[tuple[str, tuple[str, ...]]]]:
+    report = json.loads((out / "report.json").read_text())
+    return list(kept_lines(out)), clusters_of(report)
+
+
+def clusters_of(report: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """(canonical, members) of every cluster, comparable across runs."""
+    return sorted((c["canonical"], tuple(sorted(m["id"] for m in c["members"]))) for c in report["clusters"])
+
+
+def test_ray_gives_the_local_clusters_and_outputs(corpus, tmp_path: Path) -> None:
+    root, files = corpus
+    summary = clean_with_ray(files, tmp_path / "out", OPTIONS)
+    assert ray_result(tmp_path / "out") == local_result(root)
+    clusters = dict(local_result(root)[1])
+    assert clusters["ja0"] == ("ja0", "ja0-copy") and clusters["ja3-repost"] == ("ja3", "ja3-repost")
+    assert summary.errors == (f"{files[0]}:11: invalid JSON (Expecting property name enclosed in double quotes at column 2); skipped",)
+    statuses = {d["id"]: d["status"] for d in json.loads((tmp_path / "out" / "report.json").read_text())["documents"]}
+    local = {d["id"]: d["status"] for d in json.loads((root / "local.jsonl.report.json").read_text())["documents"]}
+    assert statuses == local
+
+
+def test_distributed_components_agree_with_the_local_ones(corpus, tmp_path: Path) -> None:
+    root, files = corpus
+    clean_with_ray(files, tmp_path / "out", OPTIONS, max_local_edges=0)  # large-star/small-star rounds
+    assert ray_result(tmp_path / "out") == local_result(root)
+
+
+def test_a_killed_worker_is_retried_and_the_result_is_unchanged(corpus, local_ray, tmp_path: Path) -> None:
+    root, files = corpus
+    local_ray.unlink()  # the next block to be cleaned kills its worker once
+    clean_with_ray(files, tmp_path / "out", OPTIONS)
+    assert local_ray.exists(), "no worker was killed"
+    assert ray_result(tmp_path / "out") == local_result(root)
+
+
+def test_text_folders_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    shutil.copy(SAMPLES[0], folder)
+    from dedup.errors import OutputError
+
+    with pytest.raises(OutputError, match="JSONL or Parquet"):
+        clean_with_ray([folder], tmp_path / "out", OPTIONS)
