@@ -46,11 +46,11 @@ def load_report(out: Path) -> dict:
 
 
 def output_files(out: Path) -> dict[str, bytes]:
-    """Every file written under ``out`` except report.json, by relative path."""
+    """Every file written under ``out`` except the reports, by relative path."""
     return {
         p.relative_to(out).as_posix(): p.read_bytes()
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != "report.json"
+        if p.is_file() and p.relative_to(out).as_posix() not in ("report.json", "report.html")
     }
 
 
