@@ -12,16 +12,9 @@ ray = pytest.importorskip("ray", reason="Ray is installed by the README's test s
 
 from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
 from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
+from test_corpus import ENGLISH  # noqa: E402  (the same news paragraphs as the local corpus tests)
 
 SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples").glob("*.txt"))
-ENGLISH = [
-    "The city council approved the new transit budget on Tuesday after a long debate about bus routes and fares.",
-    "Officials said the plan would add forty electric buses by next spring and extend service to the northern suburbs.",
-    "Critics argued that the budget ignored maintenance of existing rail lines, which have suffered repeated breakdowns.",
-    "The mayor defended the decision, saying that buses could be deployed faster and more cheaply than new trains.",
-    "Union leaders welcomed the hiring of sixty drivers but warned that overtime rules must change before summer.",
-    "A final vote on the rail maintenance fund is expected next month, when the council returns from its recess.",
-]
 OPTIONS = RunOptions(id_key="id", show_progress=False, html=False)
 
 
