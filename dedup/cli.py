@@ -16,7 +16,7 @@ from dedup import __version__
 from dedup.engine.local import RunOptions, clean_paths
 from dedup.errors import DedupError
 from dedup.index.open import open_index
-from dedup.index.store import IndexStore, signature_bytes
+from dedup.index.store import IndexAccessError, IndexStore, signature_bytes
 from dedup.match.documents import CorpusOptions
 from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
@@ -118,6 +118,9 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
         return
     try:
         summary = clean_paths(paths, out, options, on_error=_warn)
+    except IndexAccessError as exc:  # the run failed, not its options: no outputs marked done, no report
+        _warn(str(exc))
+        sys.exit(1)
     except DedupError as exc:
         raise click.UsageError(str(exc)) from None
     if not quiet:

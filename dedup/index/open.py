@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dedup.index.bands import IndexParams
-from dedup.index.store import IndexAccessError, IndexStore
+from dedup.index.store import IndexParamsError, IndexStore
 
 
 def open_index(location: str) -> IndexStore:
@@ -22,7 +22,7 @@ def check_params(store: IndexStore, params: IndexParams) -> None:
         return
     differences = params.differences(stored)
     if differences:
-        raise IndexAccessError(
+        raise IndexParamsError(
             f"{store.location}: index built with other parameters ({'; '.join(differences)}); "
             "use the same options or another index"
         )

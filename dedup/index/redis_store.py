@@ -4,33 +4,35 @@ Several machines can check their batches against one index. Everything lives und
 prefix ``dedup:`` (``dedup:NAME:`` with ``?name=NAME``), so one database can hold several
 indexes next to other data:
 
-==================  ======  ==============================================================
-``meta``            string  the parameters (JSON), written by the first batch
-``docs``            hash    document number → packed record (id, batch, chars, size,
-                            exact key, signature as little-endian uint32)
-``exact``           hash    exact key (8 bytes) → document numbers (packed int64)
-``ids``             hash    document id → document numbers (packed int64; an id may recur)
-``batches``         hash    batch name → ``first_number:count``
-``b:<8 bytes>``     set     one per band key (from :func:`dedup.index.bands.band_keys`, which
-                            folds the band into the key): the numbers of the documents in it
-``next``            string  the last document number given out
-``sets``/``entries`` string counts of band sets and of their members, for ``stats``
-``gen``             string  bumped by every change, so a change made under our feet is seen
-``lock``            string  held by a run (redis-py ``Lock``, renewed while the run lasts)
-==================  ======  ==============================================================
+====================  ======  ============================================================
+``meta``              string  the parameters (JSON), written by the first batch
+``docs``              hash    document number → packed record (id, batch, chars, size,
+                              exact key, signature as little-endian uint32)
+``exact``             hash    exact key (8 bytes) → document numbers (packed int64)
+``ids``               hash    document id → document numbers (packed int64; ids may recur)
+``batches``           hash    batch name → ``first_number:count``
+``b:<8 bytes>``       set     one per band key (from :func:`dedup.index.bands.band_keys`,
+                              which folds the band into the key): its documents' numbers
+``next``              string  the last document number given out
+``sets``, ``entries`` string  counts of band sets and of their members, for ``stats``
+``gen``               string  bumped by every change, so a change under our feet is seen
+``lock``              string  held by a run (redis-py ``Lock``, renewed while it lasts)
+====================  ======  ============================================================
 
 A batch is added in one MULTI/EXEC transaction, sent in chunks on a connection of its
 own: Redis queues the commands and applies them only at EXEC, so a run that dies, or a
 server that goes away, before EXEC leaves the index as it was, whatever the batch size
 (an AOF only ever logs whole transactions). The band sets are filled by a short Lua
 script per few hundred documents inside that transaction, so the number of commands
-stays small. Until EXEC the server holds the queued batch (on the order of 100 bytes
-per band entry) and while EXEC runs it serves nobody else (about a second per 50,000
-documents). The transaction WATCHes ``gen`` and ``lock``: if another client changed the
-index or took over an expired lock, EXEC does nothing and the batch is refused. As with
-any Redis transaction, an error raised by a command *during* EXEC (only possible if
-something else wrote keys of another type under our prefix) does not roll back the rest;
-that is reported, and ``dedup index compact`` repairs the references.
+stays small. The price is paid on the server: while EXEC runs it serves nobody else
+(about 3 s per 50,000 documents on a busy 2-core machine), and at that moment it holds
+about 4 KB per document of the batch beyond what the batch finally takes (the queued
+commands, and their copies for the append-only file); a run adding a million documents
+needs some 4 GB of headroom. The transaction WATCHes ``gen`` and ``lock``: if another
+client changed the index or took over an expired lock, EXEC does nothing and the batch is
+refused. As with any Redis transaction, an error raised by a command *during* EXEC
+(only possible if something else wrote keys of another type under our prefix) does not
+roll back the rest; that is reported, and ``dedup index compact`` repairs the references.
 
 Redis Cluster is not supported (the transaction spans keys in many slots).
 """
@@ -41,16 +43,21 @@ import json
 import re
 import struct
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
-import redis
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import LockError, LockNotOwnedError
-from redis.retry import Retry
+
+try:
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import LockError, LockNotOwnedError
+    from redis.retry import Retry
+except ImportError:  # a dependency; a clear line all the same if it is missing
+    redis = None  # type: ignore[assignment]
 
 from dedup.index.bands import IndexParams, band_keys
 from dedup.index.store import IndexAccessError, IndexedDocument, IndexStore, signature_bytes, signature_from_bytes
@@ -60,7 +67,8 @@ _READ_CHUNK = 2_000  # HMGET fields / SUNION commands per round trip
 _SEND_CHUNK = 200  # queued commands per write while building a transaction
 _SCRIPT_DOCS = 500  # documents per band-filling script call
 _HSET_PAIRS = 1_000  # field-value pairs per HSET
-# KEYS: the band sets, the doc's bands in a row; ARGV[1]: bands per document, ARGV[1 + d]: document d's number.
+_LOADING_WAIT = 300.0  # a restarted server replaying a large append-only file takes a while
+# KEYS: the band sets, each document's bands in a row; ARGV[1]: bands per document; ARGV[2 + d]: the number of document d (from 0).
 _ADD_BANDS = """
 local bands = tonumber(ARGV[1])
 for i = 1, #KEYS do
@@ -79,6 +87,8 @@ class RedisStore(IndexStore):
         self._prefix = b"dedup:" + (name.encode("utf-8") + b":" if name else b"")
         self._band_prefix = self._prefix + b"b:"
         self._token: bytes | None = None  # our lock token while we hold the lock
+        if redis is None:
+            raise IndexAccessError(f"{self.location}: the redis Python package is not installed (pip install 'redis>=5')")
         try:
             self._client = redis.Redis.from_url(
                 url,
@@ -135,8 +145,17 @@ class RedisStore(IndexStore):
     # -- reading --------------------------------------------------------------------------
 
     def read_meta(self) -> dict[str, object] | None:
+        """The first call of a run: waits up to ``_LOADING_WAIT`` s for a server still loading its data after a restart."""
+        deadline = time.monotonic() + _LOADING_WAIT
         with self._guard("reading the parameters"):
-            raw = self._client.get(self._key("meta"))
+            while True:
+                try:
+                    raw = self._client.get(self._key("meta"))
+                    break
+                except redis.BusyLoadingError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
         if raw is None:
             return None
         try:
@@ -634,6 +653,7 @@ def _reason(exc: BaseException) -> str:
     lowered = text.lower()
     for needle, reason in (
         ("connection refused", "connection refused"),
+        ("loading the dataset", "the server is still loading its data"),
         ("name or service not known", "unknown host"),
         ("nodename nor servname", "unknown host"),
         ("temporary failure in name resolution", "unknown host"),

@@ -17,7 +17,11 @@ from dedup.errors import DedupError
 
 
 class IndexAccessError(DedupError):
-    """The index cannot be used: unreachable, incompatible parameters, locked, corrupt."""
+    """The index cannot be used right now: unreachable, locked, unreadable, a failed write."""
+
+
+class IndexParamsError(DedupError):
+    """The index was built with other MinHash, shingling or threshold parameters (a usage error)."""
 
 
 @dataclass(frozen=True)
