@@ -138,3 +138,28 @@ def test_parquet_input(tmp_path: Path) -> None:
 
     kept = [json.loads(line)["doc"] for line in gzip.open(tmp_path / "out.jsonl.gz", "rt")]
     assert kept == ["a", "b"]
+
+
+def test_numpy_banding_finds_exactly_datasketchs_candidates() -> None:
+    from dedup.match.documents import lsh_candidates
+
+    texts = [p.read_text(encoding="utf-8") for p in SAMPLES]
+    texts += [japanese_repost(texts[3]), article(ENGLISH), article(ENGLISH[:7]), article(OTHER_ENGLISH)]
+    texts += [article(ENGLISH[i:] + ENGLISH[:i]) for i in range(1, 5)]
+    sketches = sketch(texts)
+    sizes = sketches.sizes.tolist()
+    ours = set(lsh_candidates(sketches.signatures, sizes, CorpusOptions()))
+    theirs = set(lsh_candidates(sketches.signatures, sizes, CorpusOptions(lsh_backend="datasketch")))
+    assert ours == theirs and len(ours) >= 5
+
+
+def test_small_document_is_not_called_contained_on_a_low_jaccard() -> None:
+    from dedup.match.documents import estimated_containment, relate
+
+    import numpy as np
+
+    a = np.arange(128, dtype=np.uint32)
+    b = a.copy()
+    b[34:] += 1  # estimated Jaccard 0.266
+    assert estimated_containment(0.266, 100, 1000) > 0.9
+    assert relate(a, b, 100, 1000, CorpusOptions()) is None

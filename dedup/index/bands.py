@@ -53,10 +53,11 @@ class IndexParams:
 
 def band_keys(signatures: np.ndarray, params: IndexParams) -> np.ndarray:
     """(documents × bands) int64 keys: band b of a document is the fold of its rows b·r … b·r + r − 1."""
-    rows = signatures[:, : params.bands * params.rows].astype(np.uint64).reshape(len(signatures), params.bands, params.rows)
-    keys = np.zeros((len(signatures), params.bands), dtype=np.uint64)
-    for r in range(params.rows):
-        keys = (keys ^ rows[:, :, r]) * _FOLD
-        keys ^= keys >> np.uint64(29)
-    keys ^= np.arange(params.bands, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9)  # bands never collide
+    keys = np.empty((len(signatures), params.bands), dtype=np.uint64)
+    for band in range(params.bands):  # one band at a time: no widened copy of all signatures
+        key = np.full(len(signatures), (band * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+        for row in range(band * params.rows, (band + 1) * params.rows):
+            key = (key ^ signatures[:, row].astype(np.uint64)) * _FOLD
+            key ^= key >> np.uint64(29)
+        keys[:, band] = key
     return keys.view(np.int64)

@@ -1,9 +1,11 @@
 """Which documents of a corpus repeat which: exact keys, MinHash LSH candidates, verification.
 
 Exact duplicates share the XXH3 key of their normalised text. Near duplicates are found by
-datasketch's MinHashLSH (its own choice of bands and rows for the threshold) and every
-candidate pair is verified on the signatures, so LSH false positives never become
-removals: a pair is kept when the estimated Jaccard similarity reaches ``threshold``, or
+LSH banding with datasketch's own choice of bands and rows for the threshold: by default
+the bands are sorted as numpy arrays (memory for a million documents stays bounded), or
+datasketch's MinHashLSH object is used (``lsh_backend="datasketch"``): the same
+candidates. Every candidate pair is verified on the signatures, so LSH false positives
+never become removals: a pair is kept when the estimated Jaccard similarity reaches ``threshold``, or
 when the smaller document is estimated to lie at least ``containment_threshold`` inside
 the larger one (a re-post with paragraphs dropped).
 """
@@ -31,6 +33,12 @@ class CorpusOptions:
     # datasketch picks bands and rows minimising fp·w0 + fn·w1; candidates are verified, so
     # a missed pair costs far more than a false candidate: 14 bands of 9 rows at 0.8.
     lsh_weights: tuple[float, float] = (0.1, 0.9)
+    # "numpy": the same bands sorted as arrays (about 0.2 KiB per document); "datasketch": its
+    # MinHashLSH object (about 5 KiB per document in its dicts of sets). Same candidates.
+    lsh_backend: str = "numpy"
+    # an estimated containment is trusted only from this Jaccard on: between documents of very
+    # different sizes, MinHash's error on a small Jaccard becomes a large error on containment
+    containment_min_jaccard: float = 0.5
 
     @property
     def candidate_threshold(self) -> float:
@@ -67,7 +75,7 @@ def relate(
     if jaccard >= options.threshold:
         return RemovalKind.NEAR, round(jaccard, 4)
     containment = estimated_containment(jaccard, size_a, size_b)
-    if containment >= options.containment_threshold:
+    if containment >= options.containment_threshold and jaccard >= options.containment_min_jaccard:
         return RemovalKind.CONTAINED, round(containment, 4)
     return None
 
@@ -100,19 +108,42 @@ def exact_matches(exact_keys: Sequence[int], sizes: Sequence[int]) -> list[Docum
 
 def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions) -> Iterator[tuple[int, int]]:
     """Pairs (earlier, later) that share an LSH band, each once; empty documents take no part."""
+    if options.lsh_backend == "datasketch":
+        yield from _datasketch_candidates(signatures, sizes, options)
+        return
+    from dedup.index.bands import IndexParams, band_keys  # here: bands import CorpusOptions from this module
+
+    live = np.flatnonzero(np.asarray(sizes) > 0)
+    if len(live) < 2:
+        return
+    keys = band_keys(signatures[live], IndexParams.from_options(options))
+    seen: set[tuple[int, int]] = set()
+    for band in range(keys.shape[1]):
+        order = np.argsort(keys[:, band], kind="stable")
+        column = keys[order, band]
+        starts = np.flatnonzero(np.concatenate([[True], column[1:] != column[:-1]]))
+        ends = np.concatenate([starts[1:], [len(column)]])
+        for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+            members = np.sort(live[order[start:end]]).tolist()
+            for i, first in enumerate(members):
+                for second in members[i + 1 :]:
+                    if (first, second) not in seen:
+                        seen.add((first, second))
+                        yield first, second
+
+
+def _datasketch_candidates(
+    signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+) -> Iterator[tuple[int, int]]:
     lsh = MinHashLSH(
         threshold=options.candidate_threshold, num_perm=options.minhash.num_perm, weights=options.lsh_weights
     )
-    sketches = {}
+    live = [p for p in range(len(signatures)) if sizes[p] > 0]
     with lsh.insertion_session() as session:
-        for position, signature in enumerate(signatures):
-            if sizes[position] == 0:
-                continue
-            sketch = to_datasketch(signature, options.minhash)
-            sketches[position] = sketch
-            session.insert(position, sketch, check_duplication=False)
-    for position, sketch in sketches.items():
-        for other in lsh.query(sketch):
+        for position in live:
+            session.insert(position, to_datasketch(signatures[position], options.minhash), check_duplication=False)
+    for position in live:
+        for other in lsh.query(to_datasketch(signatures[position], options.minhash)):
             if other < position:
                 yield other, position
 
