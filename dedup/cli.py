@@ -73,6 +73,7 @@ def main() -> None:
 @click.option("--within-only", is_flag=True, help="Only clean inside documents; do not look for duplicate documents.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=_CORPUS.threshold, show_default=True, help="Jaccard similarity from which two documents are near-duplicates.")
 @click.option("--lsh-threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Threshold the LSH bands are tuned for [default: --threshold]; lower finds more contained documents.")
+@click.option("--lsh", "lsh_backend", type=click.Choice(["numpy", "datasketch"]), default=_CORPUS.lsh_backend, show_default=True, help="LSH banding as sorted numpy arrays, or datasketch's MinHashLSH object (same candidates, more memory).")
 @click.option("--keep", type=click.Choice(["longest", "first"]), default=_CORPUS.keep, show_default=True, help="Which document of a duplicate cluster is kept.")
 @click.option("--num-perm", type=click.IntRange(16, 1024), default=_MINHASH.num_perm, show_default=True, help="MinHash permutations.")
 @click.option("--seed", type=int, default=_MINHASH.seed, show_default=True, help="MinHash seed (as datasketch's).")
@@ -88,7 +89,7 @@ def main() -> None:
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Larger input files are skipped with an error.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
 def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
-          containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, keep,
+          containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, lsh_backend, keep,
           num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, ray_address, write_duplicates,
           max_bytes, quiet) -> None:
     """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
@@ -105,6 +106,7 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
         threshold=threshold,
         containment_threshold=containment_threshold,
         lsh_threshold=lsh_threshold,
+        lsh_backend=lsh_backend,
         keep=keep,
         minhash=MinHashParams(num_perm=num_perm, seed=seed, scheme=scheme, char_ngram=char_ngram, word_ngram=word_ngram),
     )
