@@ -138,16 +138,14 @@ def _clean_on_ray(paths: tuple[str, ...], out: str | None, options: RunOptions, 
     except ImportError as exc:
         raise click.UsageError(f"--engine ray needs Ray: pip install 'dedup[ray]' ({exc})") from None
     try:
-        summary = clean_with_ray(paths, out, options, address=address)
+        run = clean_with_ray(paths, out, options, address=address)
     except DedupError as exc:
         raise click.UsageError(str(exc)) from None
-    for line in summary.errors:
+    for line in (*run.summary.errors, *run.summary.warnings):
         _warn(line)
     if not quiet:
-        click.echo(f"read {summary.documents} documents on Ray: {summary.duplicates} duplicate in {summary.clusters} "
-                   f"clusters; {len(summary.errors)} errors; {summary.elapsed:.1f} s; output: {out} "
-                   f"({len(summary.parts)} parts, report.json)")
-    sys.exit(1 if summary.errors else 0)
+        click.echo(format_summary(run.summary) + f"\n(on Ray: {len(run.parts)} part files)")
+    sys.exit(run.summary.exit_code)
 
 
 @main.command()

@@ -73,14 +73,22 @@ def clusters_of(report: dict) -> list[tuple[str, tuple[str, ...]]]:
 
 def test_ray_gives_the_local_clusters_and_outputs(corpus, tmp_path: Path) -> None:
     root, files = corpus
-    summary = clean_with_ray(files, tmp_path / "out", OPTIONS)
+    run = clean_with_ray(files, tmp_path / "out", OPTIONS)
     assert ray_result(tmp_path / "out") == local_result(root)
     clusters = dict(local_result(root)[1])
     assert clusters["ja0"] == ("ja0", "ja0-copy") and clusters["ja3-repost"] == ("ja3", "ja3-repost")
-    assert summary.errors == (f"{files[0]}:11: invalid JSON (Expecting property name enclosed in double quotes at column 2); skipped",)
-    statuses = {d["id"]: d["status"] for d in json.loads((tmp_path / "out" / "report.json").read_text())["documents"]}
-    local = {d["id"]: d["status"] for d in json.loads((root / "local.jsonl.report.json").read_text())["documents"]}
-    assert statuses == local
+    assert run.summary.errors == (f"{files[0]}:11: invalid JSON (Expecting property name enclosed in double quotes at column 2); skipped",)
+    ray_report = json.loads((tmp_path / "out" / "report.json").read_text())
+    local_report = json.loads((root / "local.jsonl.report.json").read_text())
+    assert ray_report["clusters"] == local_report["clusters"]  # same records, same order
+    without_output = lambda report: [{k: v for k, v in d.items() if k != "output"} for d in report["documents"]]  # noqa: E731
+    assert without_output(ray_report) == without_output(local_report)
+    elapsed_aside = lambda report: {k: v for k, v in report["totals"].items() if k != "elapsed_seconds"}  # noqa: E731
+    assert elapsed_aside(ray_report) == elapsed_aside(local_report)
+    assert ray_report["errors"] == local_report["errors"]
+    kept_at = [d["output"] for d in ray_report["documents"] if d["status"] != "duplicate"]
+    assert kept_at[0] == f"{tmp_path / 'out' / run.parts[0]}:1"  # each kept record says where it was written
+    assert not (tmp_path / "out" / ".report-parts").exists()
 
 
 def test_distributed_components_agree_with_the_local_ones(corpus, tmp_path: Path) -> None:
@@ -95,6 +103,24 @@ def test_a_killed_worker_is_retried_and_the_result_is_unchanged(corpus, local_ra
     clean_with_ray(files, tmp_path / "out", OPTIONS)
     assert local_ray.exists(), "no worker was killed"
     assert ray_result(tmp_path / "out") == local_result(root)
+
+
+def test_the_cli_runs_on_ray_and_its_report_reads_like_a_local_one(corpus, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    root, files = corpus
+    out = tmp_path / "out"
+    (out / "part-00000000000000000000.jsonl").parent.mkdir()
+    (out / "part-00000000000000000000.jsonl").write_text("a stale part of an earlier run\n")
+    result = CliRunner().invoke(main, ["clean", *files, "--engine", "ray", "--id-key", "id", "--out", str(out), "--quiet"])
+    assert result.exit_code == 1, result.output  # the broken line
+    assert "invalid JSON" in result.output
+    assert [d["id"] for d in kept_lines(out)] == [d["id"] for d in local_result(root)[0]]  # the stale part is gone
+    assert (out / "report.html").exists()
+    summary = CliRunner().invoke(main, ["report", str(out)])
+    assert summary.exit_code == 0 and "duplicate" in summary.output
 
 
 def test_text_folders_are_refused(tmp_path: Path) -> None:

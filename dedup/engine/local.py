@@ -41,7 +41,7 @@ from dedup.write.outputs import FolderWriter, JsonlWriter
 from dedup.write.report_json import write_report
 from dedup.write.spool import Spool
 
-_HTML_AUTO_LIMIT = 50_000
+HTML_AUTO_LIMIT = 50_000
 _BATCH_DOCS = 64
 _BATCH_CHARS = 2_000_000
 
@@ -273,7 +273,7 @@ def clean_paths(
             writer.close(completed)
             if index is not None:
                 index.close()
-    if report_path is not None and (options.html or (options.html is None and summary.documents <= _HTML_AUTO_LIMIT)):
+    if report_path is not None and (options.html or (options.html is None and summary.documents <= HTML_AUTO_LIMIT)):
         try:
             write_html_report(report_path)
         except (DedupError, OSError) as exc:

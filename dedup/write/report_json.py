@@ -49,6 +49,9 @@ def write_report(
 ) -> None:
     """Write report.json atomically, streaming ``documents`` (records in input order).
 
+    A document or cluster may come already encoded as JSON text (a ``str``): the Ray engine's
+    records are written by its workers and only copied here.
+
     ``before_publish`` runs once the report is complete but before it replaces the old
     one: the run's last step (adding the batch to the index); if it fails, no report.
     """
@@ -66,7 +69,7 @@ def write_report(
         for name, items in (("documents", documents), ("clusters", clusters)):
             put(f' "{name}": [')
             for i, item in enumerate(items):
-                put(("," if i else "") + "\n  " + dumps(item))
+                put(("," if i else "") + "\n  " + (item if isinstance(item, str) else dumps(item)))
             put("\n ],\n")
         put(f' "errors": {dumps(list(summary.errors))},\n')
         put(f' "warnings": {dumps(list(summary.warnings))}\n')
