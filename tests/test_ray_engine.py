@@ -114,9 +114,10 @@ def test_the_cli_runs_on_ray_and_its_report_reads_like_a_local_one(corpus, tmp_p
     out = tmp_path / "out"
     (out / "part-00000000000000000000.jsonl").parent.mkdir()
     (out / "part-00000000000000000000.jsonl").write_text("a stale part of an earlier run\n")
-    result = CliRunner().invoke(main, ["clean", *files, "--engine", "ray", "--id-key", "id", "--out", str(out), "--quiet"])
-    assert result.exit_code == 1, result.output  # the broken line
-    assert "invalid JSON" in result.output
+    missing = str(tmp_path / "missing.jsonl")
+    result = CliRunner().invoke(main, ["clean", *files, missing, "--engine", "ray", "--id-key", "id", "--out", str(out), "--quiet"])
+    assert result.exit_code == 1, result.output  # the broken line, the missing file
+    assert "invalid JSON" in result.output and "missing.jsonl" in result.output
     assert [d["id"] for d in kept_lines(out)] == [d["id"] for d in local_result(root)[0]]  # the stale part is gone
     assert (out / "report.html").exists()
     summary = CliRunner().invoke(main, ["report", str(out)])

@@ -45,7 +45,7 @@ from dedup.index.bands import IndexParams
 from dedup.match.documents import CorpusOptions, DocumentMatch
 from dedup.model import RemovalKind
 from dedup.outcome import RunSummary
-from dedup.read.sources import open_sources
+from dedup.read.sources import Sources, open_sources
 from dedup.report.html import write_html_report
 from dedup.write.outputs import DUPLICATES_FOLDER
 from dedup.write.report_json import write_report
@@ -76,7 +76,8 @@ def clean_with_ray(
         raise OutputError("--engine ray deduplicates a corpus: drop --within-only")
     corpus = options.corpus
     params = IndexParams.from_options(corpus)
-    files = _input_files(paths, options)
+    sources = _record_sources(paths, options)
+    files = [str(f.path) for f in sources.discovery.files]
     out = _prepare_out(Path(out_dir))
 
     if not ray.is_initialized():
@@ -92,7 +93,7 @@ def clean_with_ray(
         .materialize()
     )
     errors = _frame(processed.select_columns(["pos", "error"]).map_batches(_error_rows, batch_format="pandas"), ["pos", "error"])
-    errors = errors.sort_values("pos")["error"].tolist()
+    errors = [*map(str, sources.discovery.errors), *errors.sort_values("pos")["error"].tolist()]
 
     edges = _edges(processed, params, corpus, partitions)
     if edges.count() <= max_local_edges:
@@ -114,7 +115,7 @@ def clean_with_ray(
     ), ["part", *COUNTS, "warnings"])
 
     clusters = chosen.filter(expr=col("kind") == CANONICAL).select_columns(["comp", "cluster"]).sort("comp").materialize()
-    summary = _summary(written, clusters.count(), errors, out, options, started)
+    summary = _summary(written, clusters.count(), errors, sources.discovery.warnings, out, options, started)
     report = out / "report.json"
     write_report(report, summary, report_records(out), _cluster_records(clusters))
     shutil.rmtree(out / REPORT_PARTS, ignore_errors=True)
@@ -123,14 +124,13 @@ def clean_with_ray(
     return RayRun(replace(summary, elapsed=time.monotonic() - started), parts)
 
 
-def _input_files(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> list[str]:
+def _record_sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> Sources:
     sources = open_sources(paths, options.fmt)
     if not sources.records:
         raise OutputError("--engine ray reads JSONL or Parquet files (text folders: use the local engine)")
-    files = [str(f.path) for f in sources.discovery.files]
-    if "-" in files:
+    if any(str(f.path) == "-" for f in sources.discovery.files):
         raise OutputError("--engine ray reads files, not standard input")
-    return files
+    return sources
 
 
 def _prepare_out(out: Path) -> Path:
@@ -278,12 +278,15 @@ class DuplicatesByFile:
         return pd.DataFrame({"canonical_id": [], "kind": [], "similarity": []}, index=pd.Index([], name="pos", dtype=np.int64))
 
 
-def _summary(written: Any, clusters: int, errors: list[str], out: Path, options: RunOptions, started: float) -> RunSummary:
+def _summary(
+    written: Any, clusters: int, errors: list[str], read_warnings: Sequence[str], out: Path, options: RunOptions,
+    started: float,
+) -> RunSummary:
     import json
 
     totals = {column: int(written[column].sum()) for column in ("documents", "unique", "cleaned", "duplicate",
                                                                  "chars_in", "chars_removed", "removals")}
-    warnings = tuple(w for part in written.sort_values("part")["warnings"] for w in json.loads(part))
+    warnings = (*read_warnings, *(w for part in written.sort_values("part")["warnings"] for w in json.loads(part)))
     return RunSummary(
         **totals, clusters=clusters, duplicates_of_index=0, indexed=0, errors=tuple(errors), warnings=warnings,
         elapsed=time.monotonic() - started, output=str(out), report=str(out / "report.json"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +41,18 @@ def file_of(positions: np.ndarray) -> np.ndarray:
     return np.asarray(positions, dtype=np.int64) >> FILE_SHIFT
 
 
-def read_file_rows(row: dict[str, Any], text_key: str, id_key: str | None) -> list[dict[str, Any]]:
-    """The documents (or the errors) of one input file, in order, as rows."""
+def read_file_rows(row: dict[str, Any], text_key: str, id_key: str | None) -> Iterator[dict[str, Any]]:
+    """The documents (or the errors) of one input file, in order, as rows; streamed, so Ray cuts
+    a large file into blocks as it goes instead of holding it whole."""
     path = row["path"]
     reader = read_parquet if path.lower().endswith(PARQUET_SUFFIXES) else read_jsonl
-    rows = []
     for n, item in enumerate(reader(path, text_key, id_key)):
         pos = position(row["file"], n)
         if isinstance(item, InputError):
-            rows.append({"pos": pos, "error": str(item), "id": "", "source": "", "text": "", "record": ""})
+            yield {"pos": pos, "error": str(item), "id": "", "source": "", "text": "", "record": ""}
         else:
-            rows.append({"pos": pos, "error": "", "id": item.id, "source": item.source, "text": item.text,
-                         "record": json.dumps(item.record, ensure_ascii=False, default=str)})
-    return rows
+            yield {"pos": pos, "error": "", "id": item.id, "source": item.source, "text": item.text,
+                   "record": json.dumps(item.record, ensure_ascii=False, default=str)}
 
 
 def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_key: str) -> Any:
