@@ -1,0 +1,211 @@
+"""The distributed engine's per-partition steps, run here bucket by bucket without Ray.
+
+Each step must give, over all its buckets, what the single-machine code gives on the
+whole: the same LSH candidates, the same verified pairs, the same components.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from dedup.decide.clusters import build_clusters
+from dedup.engine.distributed.buckets import add_bucket
+from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
+from dedup.engine.distributed.canonical import CANONICAL, canonical_rows
+from dedup.engine.distributed.parts import consecutive_runs, kept_lines, report_records, write_block
+from dedup.engine.distributed.rows import key_rows, position, process_rows, read_file_rows
+from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
+from dedup.engine.local import RunOptions
+from dedup.index.bands import IndexParams
+from dedup.match.documents import CorpusOptions, exact_matches, lsh_candidates, near_matches
+from dedup.signatures.minhash import sketch
+from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost
+
+Columns = dict[str, np.ndarray]
+
+
+def in_buckets(rows: Columns, column: str | tuple[str, str], buckets: int, step: Callable[[Columns], Columns]) -> Columns:
+    """What a group-by on a bucket column does: ``step`` on each bucket's rows, outputs concatenated."""
+    rows = add_bucket(rows, column, buckets)
+    outputs = []
+    for bucket in range(buckets):
+        mine = rows["bucket"] == bucket
+        outputs.append(step({k: v[mine] for k, v in rows.items() if k != "bucket"}))
+    names = outputs[0].keys()
+    return {k: np.concatenate([o[k] for o in outputs]) for k in names}
+
+
+def corpus_texts() -> list[str]:
+    ja = [p.read_text(encoding="utf-8") for p in SAMPLES]
+    english = article(ENGLISH)
+    return [
+        *ja, japanese_repost(ja[3]), ja[0], english, english.replace("forty", "fifty"), article(OTHER_ENGLISH),
+        english, article(ENGLISH[:6]), "", "short",
+    ]
+
+
+def processed_columns(texts: list[str], options: CorpusOptions) -> Columns:
+    """The columns ``process_rows`` hands on, for texts taken as already cleaned; positions span two files."""
+    sketches = sketch(texts, options.minhash)
+    positions = [position(0, n) for n in range(len(texts) // 2)] + [position(1, n) for n in range(len(texts) - len(texts) // 2)]
+    return {
+        "pos": np.array(positions, dtype=np.int64),
+        "error": np.array([""] * len(texts), dtype=object),
+        "sig": np.array([s.tobytes() for s in sketches.signatures], dtype=object),
+        "size": np.asarray(sketches.sizes, dtype=np.int64),
+        "exact": sketches.exact_keys.view(np.int64),
+    }
+
+
+def test_bucketed_candidates_and_verification_give_the_single_machine_pairs() -> None:
+    options = CorpusOptions()
+    params = IndexParams.from_options(options)
+    texts = corpus_texts()
+    processed = processed_columns(texts, options)
+    keys = key_rows(processed, params)
+    assert set(keys) == {"band", "key", "pos"}  # no signature travels with the band keys
+    candidates = in_buckets(keys, "key", 3, bucket_candidates)
+    distinct = in_buckets(candidates, ("a", "b"), 2, bucket_distinct_candidates)
+
+    index_of = {int(p): i for i, p in enumerate(processed["pos"])}
+    pairs = [(index_of[int(a)], index_of[int(b)]) for a, b in zip(distinct["a"], distinct["b"])]
+    assert len(pairs) == len(set(pairs)), "a candidate pair is verified once, whatever bands it shares"
+    sketches = sketch(texts, options.minhash)
+    sizes, exact_keys = sketches.sizes.tolist(), sketches.exact_keys.tolist()
+    exact = {(m.first, m.second) for m in exact_matches(exact_keys, sizes)}
+    assert {p for p, e in zip(pairs, distinct["exact"]) if e} == exact
+    near = {p for p, e in zip(pairs, distinct["exact"]) if not e}
+    assert near == set(lsh_candidates(sketches.signatures, sizes, options)) - exact
+
+    by_pos = {int(p): i for i, p in enumerate(processed["pos"])}
+    nears = {k: v[distinct["exact"] == 0] for k, v in distinct.items()}
+    joined = {
+        "a": nears["a"], "b": nears["b"],
+        "sig_a": processed["sig"][[by_pos[int(a)] for a in nears["a"]]], "size_a": processed["size"][[by_pos[int(a)] for a in nears["a"]]],
+        "sig_b": processed["sig"][[by_pos[int(b)] for b in nears["b"]]], "size_b": processed["size"][[by_pos[int(b)] for b in nears["b"]]],
+    }
+    verified = verify_candidates(joined, options, params)
+    found = {(index_of[int(a)], index_of[int(b)]) for a, b in zip(verified["a"], verified["b"])}
+    expected = {(m.first, m.second) for m in near_matches(sketches.signatures, sizes, exact_keys, options)}
+    assert expected <= found
+    later_copies = {p for p, k in enumerate(exact_keys) if exact_keys.index(k) != p}
+    assert found - expected and all(a in later_copies or b in later_copies for a, b in found - expected)
+    # one machine leaves the later exact copies out of LSH: their extra pairs join no new component
+
+
+def run_stars(a: np.ndarray, b: np.ndarray, buckets: int = 3) -> dict[int, int]:
+    """Large-star/small-star rounds bucket by bucket until the digest of the edges stops changing."""
+    edges: Columns = {"a": a.astype(np.int64), "b": b.astype(np.int64)}
+    previous = None
+    for _ in range(64):
+        edges = in_buckets(both_ways(edges), "a", buckets, large_star)
+        edges = in_buckets(edges, "a", buckets, small_star)
+        edges = in_buckets(edges, "a", buckets, distinct_edges)
+        digest = edge_digest(edges)
+        current = (int(digest["count"][0]), int(digest["digest"][0]))
+        if current == previous:
+            labels = star_labels(edges)
+            return dict(zip(labels["pos"].tolist(), labels["comp"].tolist()))
+        previous = current
+    raise AssertionError("did not converge")
+
+
+def scipy_labels(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
+    """Every node on an edge → the smallest node of its component."""
+    nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    n = len(nodes)
+    graph = coo_matrix((np.ones(len(a)), (inverse[: len(a)], inverse[len(a):])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    smallest = pd.Series(nodes).groupby(labels).transform("min").to_numpy()
+    return dict(zip(nodes.tolist(), smallest.tolist()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=60))
+def test_star_rounds_give_the_components_of_any_graph(pairs: list[tuple[int, int]]) -> None:
+    edges = np.array([p for p in pairs if p[0] != p[1]], dtype=np.int64).reshape(-1, 2)
+    if len(edges) == 0:
+        return
+    a, b = position(edges[:, 0] % 3, edges[:, 0]), position(edges[:, 1] % 3, edges[:, 1])  # positions across files
+    assert run_stars(a, b) == scipy_labels(a, b)
+
+
+def test_star_rounds_on_a_long_chain_and_a_big_star() -> None:
+    chain = np.arange(2_000, dtype=np.int64)
+    rng = np.random.default_rng(7)
+    shuffled = rng.permutation(chain)  # a path visiting the nodes in random order: many rounds
+    hub = np.full(500, 10_000, dtype=np.int64)
+    a = np.concatenate([shuffled[:-1], hub])
+    b = np.concatenate([shuffled[1:], np.arange(10_001, 10_501, dtype=np.int64)])
+    labels = run_stars(a, b)
+    assert labels == scipy_labels(a, b)
+    assert set(labels.values()) == {0, 10_000}
+
+
+def test_canonical_rows_choose_as_one_machine() -> None:
+    options = CorpusOptions()
+    params = IndexParams.from_options(options)
+    texts = corpus_texts()
+    processed = processed_columns(texts, options)
+    sketches = sketch(texts, options.minhash)
+    sizes, keys = sketches.sizes.tolist(), sketches.exact_keys.tolist()
+    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options)
+    lengths = [len(t) for t in texts]
+    clusters = build_clusters(matches, lengths, keys, sketches.signatures, sizes, options)
+    labels = scipy_labels(np.array([processed["pos"][m.first] for m in matches]), np.array([processed["pos"][m.second] for m in matches]))
+    index_of = {int(p): i for i, p in enumerate(processed["pos"])}
+    members = pd.DataFrame({
+        "pos": list(labels), "comp": list(labels.values()),
+        "id": [f"doc{index_of[p]}" for p in labels], "cleaned_chars": [lengths[index_of[p]] for p in labels],
+        "sig": [processed["sig"][index_of[p]] for p in labels], "size": [sizes[index_of[p]] for p in labels],
+        "exact": [int(processed["exact"][index_of[p]]) for p in labels],
+    })
+    halves = [members[members["comp"] % 2 == k] for k in (0, 1)]  # two buckets of components
+    rows = pd.concat([canonical_rows(h, options, params) for h in halves]).sort_values("comp", kind="stable")
+    records = [json.loads(c) for c in rows[rows["kind"] == CANONICAL]["cluster"]]
+    expected = [
+        {"canonical": f"doc{c.canonical}", "size": len(c.members),
+         "members": [{"id": f"doc{c.canonical}", "kind": "canonical", "similarity": 1.0},
+                     *({"id": f"doc{d.position}", "kind": d.kind.value, "similarity": d.similarity}
+                       for d in sorted(c.duplicates, key=lambda d: d.position))]}
+        for c in clusters
+    ]
+    assert records == expected
+    duplicates = rows[rows["kind"] != CANONICAL]
+    assert sorted(index_of[p] for p in duplicates["pos"]) == sorted(d.position for c in clusters for d in c.duplicates)
+
+
+def test_consecutive_runs_split_at_gaps() -> None:
+    assert consecutive_runs(np.array([0, 1, 2, 5, 6, 9])) == [(0, 3), (3, 5), (5, 6)]
+    assert consecutive_runs(np.array([], dtype=np.int64)) == []
+
+
+def test_a_block_writes_ordered_parts_and_report_records(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    texts = [article(ENGLISH), article(OTHER_ENGLISH), article(ENGLISH), "残りの記事。"]
+    source.write_text("".join(json.dumps({"id": f"d{i}", "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)))
+    rows = pd.DataFrame(list(read_file_rows({"file": 2, "path": str(source)}, "text", "id")))
+    options = RunOptions(id_key="id")
+    processed = process_rows(rows, options.clean, options.corpus.minhash, "text").to_pandas()
+    first, third = position(2, 0), position(2, 2)
+    duplicates = pd.DataFrame({"canonical_id": ["d0"], "kind": ["exact"], "similarity": [1.0]}, index=pd.Index([third], name="pos"))
+    block = processed[processed["pos"] != position(2, 1)].sample(frac=1, random_state=1)  # a gap, shuffled rows
+    out = tmp_path / "out"
+    counts = write_block(block, lambda file: duplicates, str(out), write_duplicates=True)
+
+    assert counts["part"].tolist() == [f"part-{first:020d}.jsonl", f"part-{third:020d}.jsonl"]  # split at the gap
+    assert counts[["documents", "unique", "duplicate"]].sum().tolist() == [3, 2, 1]
+    assert [d["id"] for d in kept_lines(out)] == ["d0", "d3"]
+    records = [json.loads(r) for r in report_records(out)]
+    assert [(r["id"], r["status"], r["duplicate_of"]) for r in records] == [
+        ("d0", "unique", None), ("d2", "duplicate", "d0"), ("d3", "unique", None)]
+    assert records[0]["output"] == f"{out / counts['part'][0]}:1"
+    assert json.loads((out / "_duplicates" / f"part-{third:020d}.jsonl").read_text())["id"] == "d2"
