@@ -51,6 +51,7 @@ from dedup.write.outputs import DUPLICATES_FOLDER
 from dedup.write.report_json import write_report
 
 PROCESS_ROWS = 64  # documents cleaned and sketched per call
+MEMBERS_PER_BUCKET = 100_000  # cluster members (with their 512-byte signatures) per canonical-choice call
 PART_ROWS = 4096  # documents per part file (at most; a part never spans a gap in the input order)
 
 __all__ = ["RayRun", "clean_with_ray", "kept_lines", "star_components"]
@@ -96,14 +97,13 @@ def clean_with_ray(
     errors = [*map(str, sources.discovery.errors), *errors.sort_values("pos")["error"].tolist()]
 
     edges = _edges(processed, params, corpus, partitions)
-    if edges.count() <= max_local_edges:
-        labels = _driver_components(edges)
-    else:
-        labels = star_components(edges, partitions)
+    pairs = edges.count()
+    labels = _driver_components(edges) if pairs <= max_local_edges else star_components(edges, partitions)
     members = labels.join(processed.select_columns(["pos", "id", "cleaned_chars", "sig", "size", "exact"]),
                           join_type="inner", num_partitions=partitions, on=("pos",))
+    member_buckets = bucket_count(2 * pairs, partitions, MEMBERS_PER_BUCKET)
     chosen = (
-        members.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "comp", "buckets": partitions})
+        members.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "comp", "buckets": member_buckets})
         .groupby("bucket").map_groups(canonical_rows, batch_format="pandas", fn_kwargs={"options": corpus, "params": params})
         .materialize()
     )
@@ -216,8 +216,10 @@ def star_components(edges: Any, partitions: int, max_rounds: int = 64) -> Any:
     Each round is three group-bys on a bucket of nodes (large-star, small-star, distinct);
     whether the edge set changed is told by an order-free digest of it (count and hash sum).
     """
+    buckets = bucket_count(2 * edges.count(), partitions)
+
     def by_node(ds: Any) -> Any:
-        return ds.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "a", "buckets": partitions}).groupby("bucket")
+        return ds.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "a", "buckets": buckets}).groupby("bucket")
 
     current = edges
     previous = None

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-ROWS_PER_BUCKET = 1 << 22  # ~100 MB of 24-byte rows: what one task holds while grouping
+ROWS_PER_BUCKET = 1 << 22  # ~100 MB of 24-byte key rows: what one task holds while grouping
 
 
 def bucket_of(values: np.ndarray, buckets: int) -> np.ndarray:
@@ -21,9 +21,9 @@ def pair_bucket(first: np.ndarray, second: np.ndarray, buckets: int) -> np.ndarr
     return bucket_of(combined.view(np.int64), buckets)
 
 
-def bucket_count(rows: int, at_least: int) -> int:
-    """Enough buckets for the cluster's parallelism and for each to stay near ROWS_PER_BUCKET rows."""
-    return max(at_least, math.ceil(rows / ROWS_PER_BUCKET))
+def bucket_count(rows: int, at_least: int, rows_per_bucket: int = ROWS_PER_BUCKET) -> int:
+    """Enough buckets for the cluster's parallelism and for each to stay near ``rows_per_bucket`` rows."""
+    return max(at_least, math.ceil(rows / rows_per_bucket))
 
 
 def distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
