@@ -84,13 +84,14 @@ def main() -> None:
 @click.option("--batch", metavar="NAME", help="Name of this batch in the index [default: start time, UTC].")
 @click.option("--html/--no-html", default=None, help="Write report.html beside report.json [default: up to 50,000 documents].")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run on this machine, or on a Ray cluster (JSONL/Parquet inputs; --out is then a folder of part files).")
+@click.option("--out-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="Part files of --engine ray: auto is Parquet when every input is Parquet, else JSONL.")
 @click.option("--ray-address", metavar="ADDRESS", help="Ray cluster to join (e.g. ray://head:10001 or auto) [default: start a local Ray].")
 @click.option("--write-duplicates", is_flag=True, help="Also write duplicate documents (to OUT/_duplicates/, or <out>.duplicates.jsonl).")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Larger input files are skipped with an error.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
 def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
           containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, lsh_backend, keep,
-          num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, ray_address, write_duplicates,
+          num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, out_format, ray_address, write_duplicates,
           max_bytes, quiet) -> None:
     """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
     clean_options = CleanOptions(
@@ -115,8 +116,10 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
         max_bytes=max_bytes, write_duplicates=write_duplicates, report=report, index=index, batch=batch,
         html=html, show_progress=False if quiet else None,
     )
+    if engine == "local" and out_format == "parquet":
+        raise click.UsageError("--out-format parquet: Parquet parts are written by --engine ray; the local engine writes JSONL")
     if engine == "ray":
-        _clean_on_ray(paths, out, options, ray_address, quiet)
+        _clean_on_ray(paths, out, options, ray_address, out_format, quiet)
         return
     try:
         summary = clean_paths(paths, out, options, on_error=_warn)
@@ -130,7 +133,9 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
     sys.exit(summary.exit_code)
 
 
-def _clean_on_ray(paths: tuple[str, ...], out: str | None, options: RunOptions, address: str | None, quiet: bool) -> None:
+def _clean_on_ray(
+    paths: tuple[str, ...], out: str | None, options: RunOptions, address: str | None, out_format: str, quiet: bool
+) -> None:
     if out is None or options.index is not None:
         raise click.UsageError("--engine ray needs --out FOLDER and takes no --index")
     try:
@@ -138,7 +143,7 @@ def _clean_on_ray(paths: tuple[str, ...], out: str | None, options: RunOptions, 
     except ImportError as exc:
         raise click.UsageError(f"--engine ray needs Ray: pip install 'dedup[ray]' ({exc})") from None
     try:
-        run = clean_with_ray(paths, out, options, address=address)
+        run = clean_with_ray(paths, out, options, address=address, out_format=out_format)
     except DedupError as exc:
         raise click.UsageError(str(exc)) from None
     for line in (*run.summary.errors, *run.summary.warnings):

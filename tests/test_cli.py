@@ -691,3 +691,12 @@ def test_interrupted_rerun_leaves_no_stale_report(run_cli, samples_copy, sample_
     assert result.exit_code != 0
     assert (out / first.name).read_bytes() == article(paragraphs[0:2])  # the new output is in place
     assert not (out / "report.json").exists()  # so the old report, which calls it unique, must not be
+
+
+def test_the_local_engine_refuses_to_call_jsonl_parquet(tmp_path: Path, dedup_exe) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "one document"}\n')
+    for extra in (["--out", str(tmp_path / "kept.parquet")], ["--out-format", "parquet", "--out", str(tmp_path / "k.jsonl")]):
+        proc = subprocess.run([str(dedup_exe), "clean", str(source), *extra], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and "Parquet" in proc.stderr, proc.stderr
+        assert not (tmp_path / "kept.parquet").exists() and not (tmp_path / "k.jsonl").exists()

@@ -124,6 +124,25 @@ def test_the_cli_runs_on_ray_and_its_report_reads_like_a_local_one(corpus, tmp_p
     assert summary.exit_code == 0 and "duplicate" in summary.output
 
 
+def test_parquet_in_gives_parquet_parts_with_the_local_results(corpus, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root, files = corpus
+    parquet = []
+    for path in files:
+        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.startswith('{"')]
+        target = tmp_path / (Path(path).stem + ".parquet")
+        pq.write_table(pa.Table.from_pylist(rows), target)
+        parquet.append(str(target))
+    run = clean_with_ray(parquet, tmp_path / "out", OPTIONS)
+    assert run.parts and all(p.endswith(".parquet") for p in run.parts)
+    kept = list(kept_lines(tmp_path / "out"))
+    local = local_result(root)[0]
+    assert [(d["id"], d["text"], d["dedup"]["status"]) for d in kept] == [(d["id"], d["text"], d["dedup"]["status"]) for d in local]
+    assert pq.read_table(tmp_path / "out" / run.parts[0]).column_names == ["id", "text", "dedup"]
+
+
 def test_text_folders_are_refused(tmp_path: Path) -> None:
     folder = tmp_path / "texts"
     folder.mkdir()

@@ -34,6 +34,7 @@ from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
 from dedup.read.document import Document
 from dedup.read.files import DEFAULT_MAX_BYTES, InputFile
+from dedup.read.records import PARQUET_SUFFIXES
 from dedup.read.sources import Sources, open_sources
 from dedup.signatures.minhash import Sketches
 from dedup.report.html import write_html_report
@@ -313,6 +314,9 @@ def _open_outputs(
     if sources.records:
         target = str(out) if out is not None else ("-" if any(str(p) == "-" for p in paths) else str(default_out_dir(paths)) + ".jsonl")
         check_out_file(target, sources.discovery.files)
+        if target.lower().endswith(PARQUET_SUFFIXES):
+            raise OutputError(f"--out {target}: the local engine writes JSONL (.jsonl, .jsonl.gz, .jsonl.zst); "
+                              "Parquet parts are written by --engine ray --out-format parquet")
         report = options.report or (None if target == "-" else f"{target}.report.json")
         return JsonlWriter(target, options.write_duplicates), target, report
     folder = Path(out) if out is not None else default_out_dir(paths)

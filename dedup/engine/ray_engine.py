@@ -36,7 +36,7 @@ from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
 from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
 from dedup.engine.distributed.canonical import CANONICAL, canonical_rows
-from dedup.engine.distributed.parts import COUNTS, REPORT_PARTS, kept_lines, report_records, write_block
+from dedup.engine.distributed.parts import COUNTS, OUT_FORMATS, REPORT_PARTS, kept_lines, report_records, write_block
 from dedup.engine.distributed.rows import file_of, key_rows, process_rows, read_file_rows
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
 from dedup.engine.local import HTML_AUTO_LIMIT, RunOptions
@@ -45,6 +45,7 @@ from dedup.index.bands import IndexParams
 from dedup.match.documents import CorpusOptions, DocumentMatch
 from dedup.model import RemovalKind
 from dedup.outcome import RunSummary
+from dedup.read.records import PARQUET_SUFFIXES
 from dedup.read.sources import Sources, open_sources
 from dedup.report.html import write_html_report
 from dedup.write.outputs import DUPLICATES_FOLDER
@@ -65,9 +66,10 @@ class RayRun:
 
 def clean_with_ray(
     paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], options: RunOptions | None = None,
-    address: str | None = None, max_local_edges: int = 2_000_000,
+    address: str | None = None, max_local_edges: int = 2_000_000, out_format: str = "auto",
 ) -> RayRun:
-    """``dedup clean --engine ray``: JSONL/Parquet in, JSONL part files and report.json out."""
+    """``dedup clean --engine ray``: JSONL/Parquet in, part files (``out_format`` jsonl or parquet;
+    auto: Parquet when every input is) and report.json out."""
     import ray
     from ray.data.expressions import col
 
@@ -79,6 +81,7 @@ def clean_with_ray(
     params = IndexParams.from_options(corpus)
     sources = _record_sources(paths, options)
     files = [str(f.path) for f in sources.discovery.files]
+    part_format = _out_format(sources, out_format)
     out = _prepare_out(Path(out_dir))
 
     if not ray.is_initialized():
@@ -111,7 +114,8 @@ def clean_with_ray(
     lookup = DuplicatesByFile.publish(chosen)
     written = _frame(processed.map_batches(
         write_block, batch_format="pandas", batch_size=PART_ROWS,
-        fn_kwargs={"duplicates_of_file": lookup, "out_dir": str(out), "write_duplicates": options.write_duplicates},
+        fn_kwargs={"duplicates_of_file": lookup, "out_dir": str(out), "write_duplicates": options.write_duplicates,
+                   "out_format": part_format},
     ), ["part", *COUNTS, "warnings"])
 
     clusters = chosen.filter(expr=col("kind") == CANONICAL).select_columns(["comp", "cluster"]).sort("comp").materialize()
@@ -133,12 +137,21 @@ def _record_sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions
     return sources
 
 
+def _out_format(sources: Sources, requested: str) -> str:
+    if requested != "auto":
+        if requested not in OUT_FORMATS:
+            raise OutputError(f"output format {requested!r}: choose one of {', '.join(OUT_FORMATS)}")
+        return requested
+    files = sources.discovery.files
+    return "parquet" if files and all(str(f.path).lower().endswith(PARQUET_SUFFIXES) for f in files) else "jsonl"
+
+
 def _prepare_out(out: Path) -> Path:
     """The output folder, emptied of an earlier run's parts and report (they would mix with this run's)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").unlink(missing_ok=True)
     (out / "report.html").unlink(missing_ok=True)
-    for stale in [*out.glob("part-*.jsonl"), *(out / DUPLICATES_FOLDER).glob("part-*.jsonl")]:
+    for stale in [*out.glob("part-*.*"), *(out / DUPLICATES_FOLDER).glob("part-*.*")]:
         stale.unlink()
     shutil.rmtree(out / REPORT_PARTS, ignore_errors=True)
     return out

@@ -2,7 +2,9 @@
 
 A part holds one run of consecutive input positions and is named by the first, so the
 parts in name order are the input order whatever order the blocks finish in, and a retried
-task rewrites the same names. Each file is written atomically. The report fragments hold
+task rewrites the same names. Each file is written atomically. Parts are JSONL (each
+record with a ``dedup`` field, as the local engine writes) or Parquet (the record's fields
+as columns, typed by pyarrow per part, and ``dedup`` as a JSON string column). The report fragments hold
 the documents' full report records, one JSON per line, for the driver to stream into
 report.json; nothing about a document is ever gathered on one node.
 """
@@ -23,8 +25,11 @@ REPORT_PARTS = ".report-parts"
 COUNTS = ("documents", "unique", "cleaned", "duplicate", "chars_in", "chars_removed", "removals")
 
 
-def part_name(first_position: int) -> str:
-    return f"part-{first_position:020d}.jsonl"
+OUT_FORMATS = ("jsonl", "parquet")
+
+
+def part_name(first_position: int, out_format: str = "jsonl") -> str:
+    return f"part-{first_position:020d}.{out_format}"
 
 
 def consecutive_runs(positions: np.ndarray) -> list[tuple[int, int]]:
@@ -38,7 +43,7 @@ def consecutive_runs(positions: np.ndarray) -> list[tuple[int, int]]:
 
 
 def write_block(
-    batch: Any, duplicates_of_file: Callable[[int], Any], out_dir: str, write_duplicates: bool
+    batch: Any, duplicates_of_file: Callable[[int], Any], out_dir: str, write_duplicates: bool, out_format: str = "jsonl"
 ) -> Any:
     """Write the parts of a block; one row of counts (and the documents' warnings) per part.
 
@@ -59,12 +64,13 @@ def write_block(
         run = batch.iloc[start:end]
         run = run[run["error"] == ""]
         if len(run):
-            rows.append(_write_run(run, duplicates, out, part_name(int(positions[start])), write_duplicates))
+            rows.append(_write_run(run, duplicates, out, int(positions[start]), write_duplicates, out_format))
     return pd.DataFrame(rows, columns=columns)
 
 
-def _write_run(run: Any, duplicates: Any, out: Path, name: str, write_duplicates: bool) -> dict[str, Any]:
-    kept_lines, duplicate_lines, report_lines = [], [], []
+def _write_run(run: Any, duplicates: Any, out: Path, first: int, write_duplicates: bool, out_format: str) -> dict[str, Any]:
+    name = part_name(first, out_format)
+    kept, duplicate_rows, report_lines = [], [], []
     counts = dict.fromkeys(COUNTS, 0)
     warnings: list[str] = []
     for row in run.itertuples():
@@ -79,12 +85,12 @@ def _write_run(run: Any, duplicates: Any, out: Path, name: str, write_duplicates
         record["chars_removed"] = record["chars"] if duplicate is not None else record["chars"] - int(row.cleaned_chars)
         dedup = {k: record[k] for k in ("status", "duplicate_of", "duplicate_of_batch", "similarity", "duplicate_kind")}
         dedup["removed"] = [{k: v for k, v in r.items() if k != "text"} for r in record["removed"]]
-        line = row.payload[:-1] + b', "dedup": ' + json_bytes(dedup) + b"}\n"
+        line = (row.payload, dedup)
         if duplicate is None:
-            kept_lines.append(line)
-            record["output"] = f"{out / name}:{len(kept_lines)}"
+            kept.append(line)
+            record["output"] = f"{out / name}:{len(kept)}"
         elif write_duplicates:
-            duplicate_lines.append(line)
+            duplicate_rows.append(line)
             record["output"] = str(out / DUPLICATES_FOLDER / name)
         else:
             record["output"] = None
@@ -95,12 +101,26 @@ def _write_run(run: Any, duplicates: Any, out: Path, name: str, write_duplicates
         counts["chars_in"] += record["chars"]
         counts["chars_removed"] += record["chars_removed"]
         counts["removals"] += int(row.removals)
-    if kept_lines:
-        write_atomic(out / name, b"".join(kept_lines))
-    if duplicate_lines:
-        write_atomic(out / DUPLICATES_FOLDER / name, b"".join(duplicate_lines))
-    write_atomic(out / REPORT_PARTS / name, b"".join(report_lines))
-    return {"part": name if kept_lines else "", **counts, "warnings": json.dumps(warnings, ensure_ascii=False)}
+    if kept:
+        write_atomic(out / name, _encode(kept, out_format))
+    if duplicate_rows:
+        write_atomic(out / DUPLICATES_FOLDER / name, _encode(duplicate_rows, out_format))
+    write_atomic(out / REPORT_PARTS / part_name(first), b"".join(report_lines))
+    return {"part": name if kept else "", **counts, "warnings": json.dumps(warnings, ensure_ascii=False)}
+
+
+def _encode(rows: list[tuple[bytes, dict[str, Any]]], out_format: str) -> bytes:
+    """A part's bytes: JSONL lines with the ``dedup`` field, or a Parquet file (text as valid UTF-8:
+    bytes that were not are replaced by U+FFFD, which Parquet strings require)."""
+    if out_format == "jsonl":
+        return b"".join(payload[:-1] + b', "dedup": ' + json_bytes(dedup) + b"}\n" for payload, dedup in rows)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = [{**json.loads(payload.decode("utf-8", "replace")), "dedup": json.dumps(dedup, ensure_ascii=False)} for payload, dedup in rows]
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(records), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
 
 
 def report_records(out_dir: str | Path) -> Iterator[str]:
@@ -112,8 +132,13 @@ def report_records(out_dir: str | Path) -> Iterator[str]:
 
 
 def kept_lines(out_dir: str | Path) -> Iterator[dict[str, Any]]:
-    """The kept documents of a run, in input order (its part files concatenated)."""
-    for part in sorted(Path(out_dir).glob("part-*.jsonl")):
-        with open(part, encoding="utf-8") as handle:
-            for line in handle:
-                yield json.loads(line)
+    """The kept documents of a run, in input order (its part files concatenated), as JSONL parts give them."""
+    for part in sorted([*Path(out_dir).glob("part-*.jsonl"), *Path(out_dir).glob("part-*.parquet")]):
+        if part.suffix == ".jsonl":
+            with open(part, encoding="utf-8") as handle:
+                yield from map(json.loads, handle)
+            continue
+        import pyarrow.parquet as pq
+
+        for record in pq.read_table(part).to_pylist():
+            yield {**record, "dedup": json.loads(record["dedup"])}
