@@ -12,8 +12,9 @@ on a partition, and those call the single-machine code:
    small, else large-star/small-star rounds, each a group-by on a bucket of nodes;
 4. canonical choice per component with the single-machine rule (a group-by on a bucket
    of components); each input file's duplicates go to the object store;
-5. every block writes its kept documents (and report records) as parts named by their first
-   position; report.json is streamed from those parts and the sorted cluster records.
+5. every block writes its kept documents (JSONL or Parquet) and report records as parts
+   named by their first position; report.json is streamed from those parts and the sorted
+   cluster records.
 
 The driver holds the list of input files, the run's totals and one file's duplicates at a
 time, never the documents. The processed documents are materialised once (in the object
