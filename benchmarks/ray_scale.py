@@ -3,8 +3,7 @@
 One deterministic run, each measured configuration in its own fresh interpreter:
 
 1. a corpus of 1-8 KB Japanese/English documents with ~10% known near-duplicates (the generator of
-   ``benchmarks/corpus.py``, same seed; a small built-in one if that file cannot be imported),
-   written as 16 JSONL files so that Ray reads them in parallel;
+   ``benchmarks/corpus.py``, same seed), written as 16 JSONL files so that Ray reads them in parallel;
 2. per-core rates on one core, no Ray: ``clean_document`` and ``sketch`` MB/s, ``band_keys``, the local
    engine's matching, and how LSH candidates grow with the corpus (band-key groups of prefixes of it);
 3. ``clean_with_ray`` after ``ray.init(num_cpus=N)`` for N = 2 and 1, on the whole corpus: CPU time, rows
@@ -33,7 +32,6 @@ import inspect
 import json
 import os
 import platform
-import random
 import resource
 import shutil
 import subprocess
@@ -50,7 +48,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SAMPLES = ROOT / "samples"
 README = HERE / "README.md"
 SECTION = "## Scale-out on Ray (benchmarks/ray_scale.py)"
 
@@ -75,65 +72,22 @@ EFFICIENCY = 0.7  # of the parallel part on a cluster: stragglers, shuffle stall
 
 
 class Generator:
-    """Documents by position: ``text(position) -> (lang, text)``, and the planned duplicates."""
+    """Documents by position: ``text(position) -> (lang, text)``, and the planned duplicates (benchmarks/corpus.py)."""
 
     def __init__(self, n: int):
         self.n = n
-        try:
-            sys.path.insert(0, str(HERE))
-            import corpus as bench  # benchmarks/corpus.py
+        sys.path.insert(0, str(HERE))
+        import corpus as bench  # benchmarks/corpus.py: the same generator and seed as the other benchmarks
 
-            pool = bench.load_pool()
-            plan = bench.plan_corpus(pool, n, bench.SEED)
-            self._doc = lambda p: bench.document(pool, plan, p)
-            self.duplicates = dict(plan.duplicates)
-            self.source = f"the generator of benchmarks/corpus.py (seed {bench.SEED})"
-        except (ImportError, AttributeError) as exc:  # that file is another benchmark's: never depend on it blindly
-            self._fallback()
-            self.source = f"the built-in fallback generator (benchmarks/corpus.py not usable: {exc})"
+        pool = bench.load_pool()
+        plan = bench.plan_corpus(pool, n, bench.SEED)
+        self._doc = lambda p: bench.document(pool, plan, p)
+        self.duplicates = dict(plan.duplicates)
+        self.source = f"the generator of benchmarks/corpus.py (seed {bench.SEED})"
 
     def text(self, position: int) -> tuple[str, str]:
         doc = self._doc(position)
         return doc.lang, doc.text
-
-    def _fallback(self) -> None:
-        """Japanese paragraphs of samples/*.txt recombined, English from a fixed vocabulary; ~10% re-posts."""
-        paragraphs = sorted({line.strip() for p in SAMPLES.glob("*.txt")
-                             for line in p.read_text(encoding="utf-8").splitlines() if len(line.strip()) >= 60})
-        vocabulary = ("the city council said new data centre power grid prices rose percent year analysts expect "
-                      "company shares fell after forecast water supply storm hospital school rail airport budget "
-                      "engineers research team reported quarter market demand workers plan review officials").split()
-
-        class Doc:
-            def __init__(self, lang: str, text: str):
-                self.lang, self.text = lang, text
-
-        def base(position: int) -> Doc:
-            rng = random.Random(f"ray-scale:{position}")
-            target = rng.randint(1_000, 7_500)
-            lang = "ja" if rng.random() < 0.5 else "en"
-            parts, size = [], 0
-            while size < target:
-                if lang == "ja":
-                    part = rng.choice(paragraphs)
-                else:
-                    part = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(40, 120))) + "."
-                parts.append(part)
-                size += len(part.encode()) + 2
-            return Doc(lang, "\n\n".join(parts) + "\n")
-
-        rng = random.Random(f"ray-scale:plan:{self.n}")
-        dups = rng.sample(range(self.n), self.n // 10)
-        bases = sorted(set(range(self.n)) - set(dups))
-        self.duplicates = {p: (rng.choice(bases), "edited") for p in sorted(dups)}
-
-        def doc(position: int) -> Doc:
-            if position not in self.duplicates:
-                return base(position)
-            original = base(self.duplicates[position][0])
-            return Doc(original.lang, original.text.replace("。", "、", 1).replace(" the ", " a ", 1))
-
-        self._doc = doc
 
 
 def write_corpus(n: int, folder: Path) -> dict[str, Any]:
