@@ -1,9 +1,15 @@
 """dedup.segment: normalisation, blocks and sentences on real text."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dedup.model import Block, BlockKind
 from dedup.segment.blocks import classify_line, split_blocks
-from dedup.segment.normalise import content_weight, is_cjk_text, normalise
+from dedup.segment.normalise import _MARKS, content_weight, is_cjk_text, normalise, words
 from dedup.segment.sentences import split_sentences
 
 
@@ -18,6 +24,43 @@ def sentences(text: str) -> list[str]:
 def test_normalise_ignores_markup_width_case_and_punctuation() -> None:
     assert normalise("**Fluidstack**との提携です。") == normalise("Ｆｌｕｉｄｓｔａｃｋとの提携です")
     assert normalise("## Heading: One") == "headingone"
+
+
+_REFERENCE_NOT_WORD = re.compile(rf"(?:[^\w{_MARKS}]|_)+")
+_REFERENCE_WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+
+
+def reference_normalise(text: str) -> str:
+    """The matching form by its definition, one regex pass before NFKC and one after (no fast path)."""
+    letters = _REFERENCE_NOT_WORD.sub("", text)
+    return _REFERENCE_NOT_WORD.sub("", unicodedata.normalize("NFKC", letters)).casefold()
+
+
+def reference_words(text: str) -> list[str]:
+    return [w.casefold() for w in _REFERENCE_WORD.findall(unicodedata.normalize("NFKC", " ".join(_REFERENCE_WORD.findall(text))))]
+
+
+# ASCII (the fast path), and the characters where the general path can go wrong: underscores (a \w that is not a
+# letter), full-width forms and the full-width low line (NFKC makes ASCII and "_" of them), combining marks next to
+# punctuation, curly quotes, kana and kanji, the long s (case folding differs from lowering).
+_TRICKY = st.sampled_from(list("_＿Ａｚ０９\u0301\u3099.,!'’“”-—\u00a0 \t\nあがカ゛漢字ßſİﬁ"))
+_TEXTS = st.one_of(
+    st.text(st.characters(max_codepoint=127), max_size=80),
+    st.lists(st.one_of(st.characters(max_codepoint=127), _TRICKY), max_size=80).map("".join),
+    st.text(max_size=80),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_normalise_and_words_fast_paths_match_the_definition(text: str) -> None:
+    assert normalise(text) == reference_normalise(text)
+    assert words(text) == reference_words(text)
+
+
+def test_normalise_ascii_keeps_letters_and_digits_only() -> None:
+    assert normalise("Q3_2024 results: +12.5% (see *notes*)") == "q32024results125seenotes"
+    assert words("Q3_2024 results: +12.5% (see *notes*)") == ["q3", "2024", "results", "12", "5", "see", "notes"]
 
 
 def test_content_weight_counts_cjk_double() -> None:

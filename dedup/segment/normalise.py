@@ -11,8 +11,11 @@ import re
 import unicodedata
 
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
-_NOT_WORD = re.compile(rf"(?:[^\w{_MARKS}]|_)+")
+_NOT_WORD = re.compile(rf"[^\w{_MARKS}]+")  # and "_", removed by str.replace: one class, no alternation
 _WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+# ASCII text (most English sentences) needs no regex and no NFKC: its letters and digits are [A-Za-z0-9].
+_ASCII_DROP = {c: None for c in range(128) if not chr(c).isalnum()}
+_ASCII_SPACE = {c: " " for c in range(128) if not chr(c).isalnum()}
 _SCRIPT_SAMPLE = 4000
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
 
@@ -24,14 +27,18 @@ def normalise(text: str) -> str:
     makes a text non-NFKC (full-width brackets and colons), so the costly NFKC pass is
     mostly skipped. Combining marks are kept until NFKC has composed them.
     """
-    letters = _NOT_WORD.sub("", text)
+    if text.isascii():
+        return text.translate(_ASCII_DROP).lower()
+    letters = _NOT_WORD.sub("", text.replace("_", ""))
     if not unicodedata.is_normalized("NFKC", letters):
-        letters = _NOT_WORD.sub("", unicodedata.normalize("NFKC", letters))
+        letters = _NOT_WORD.sub("", unicodedata.normalize("NFKC", letters))  # no letter or mark NFKC-folds to "_"
     return letters.casefold()
 
 
 def words(text: str) -> list[str]:
     """Words of ``text`` (runs of letters and digits), NFKC-folded and case-folded."""
+    if text.isascii():
+        return text.translate(_ASCII_SPACE).lower().split()
     found = _WORD.findall(text)
     joined = " ".join(found)
     if not unicodedata.is_normalized("NFKC", joined):
