@@ -13,7 +13,7 @@ One run, deterministic (fixed seed), in six steps:
 2. MinHash signature throughput on one ~20 MB subset, single core: dedup (from raw text and
    from prepared shingle text, both schemes), datasketch's per-shingle loop and
    ``update_batch``, and rensa if it is installed;
-3. datasketch MinHashLSH build and query exactly as dedup calls it (``near_matches``);
+3. LSH candidates and their verification exactly as dedup calls them (``near_matches``, numpy bands);
 4. ``dedup clean`` end to end (``clean_paths``, jobs=2 and jobs=1), each run in its own
    subprocess so that its peak RSS is its own;
 5. recall and precision of the known pairs, read from the run's report.json;
@@ -1044,7 +1044,7 @@ def mib(kb: float) -> str:
 
 def scale_table(results: Sequence[SizeResult]) -> str:
     lines = [
-        "| Documents | Corpus | LSH build + query (near_matches) | Exact keys | Sketching (1 core, raw text) "
+        "| Documents | Corpus | LSH candidates + verification (near_matches) | Exact keys | Sketching (1 core, raw text) "
         "| dedup clean jobs=2 | dedup clean jobs=1 | Peak RSS jobs=2: tree / main / worker | Peak RSS jobs=1 |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
@@ -1175,7 +1175,7 @@ def verdicts(ja: dict[str, ToolTime], results: Sequence[SizeResult]) -> list[str
         out.append(
             f"- 1M documents in {TARGET_MEMORY_GB:g} GB: **{'met' if met else 'NOT met'}** by linear extrapolation "
             f"(not measured): the main process's peak grows {slope:.1f} KiB per document between "
-            f"{results[0].n:,} and {large.n:,} documents (jobs=2), of which MinHashLSH matching takes about "
+            f"{results[0].n:,} and {large.n:,} documents (jobs=2), of which LSH matching takes about "
             f"{lsh_per_doc:.1f} KiB (LSH column); added to the measured peak at {large.n:,} that gives "
             + " and ".join(f"{v:.1f} GB with jobs={jobs}" for jobs, v in gb.items())
             + " at 1M documents."
@@ -1237,7 +1237,7 @@ def render(ja: dict[str, ToolTime], en: dict[str, ToolTime], results: Sequence[S
         "### Corpus scale",
         "",
         "LSH: the corpus sketched in one process (`sketch()` of the raw texts in batches of 64), then "
-        "`near_matches()` (datasketch MinHashLSH build and query, and verification of the candidates, as "
+        "`near_matches()` (LSH candidates from datasketch's choice of bands and rows, sorted as numpy arrays, and verification of the candidates, as "
         "`dedup clean` does it) and `exact_matches()`; the figure in brackets is the peak RSS growth during "
         "matching. dedup clean: `clean_paths([corpus.jsonl], out.jsonl, RunOptions(id_key=\"id\", jobs=N, html=False))` "
         "in a subprocess (within-document cleaning, sketching, matching, writing the output and report.json; "
