@@ -42,8 +42,9 @@ def reference_words(text: str) -> list[str]:
 
 # ASCII (the fast path), and the characters where the general path can go wrong: underscores (a \w that is not a
 # letter), full-width forms and the full-width low line (NFKC makes ASCII and "_" of them), combining marks next to
-# punctuation, curly quotes, kana and kanji, the long s (case folding differs from lowering).
-_TRICKY = st.sampled_from(list("_＿Ａｚ０９\u0301\u3099.,!'’“”-—\u00a0 \t\nあがカ゛漢字ßſİﬁ"))
+# punctuation, curly quotes and dashes (the typographic fast path), kana and kanji, the long s (case folding
+# differs from lowering).
+_TRICKY = st.sampled_from(list("_＿Ａｚ０９\u0301\u3099.,!'‘’“”«»·•…-–—\u00a0 \t\nあがカ゛漢字ßſİﬁ"))
 _TEXTS = st.one_of(
     st.text(st.characters(max_codepoint=127), max_size=80),
     st.lists(st.one_of(st.characters(max_codepoint=127), _TRICKY), max_size=80).map("".join),
@@ -61,6 +62,8 @@ def test_normalise_and_words_fast_paths_match_the_definition(text: str) -> None:
 def test_normalise_ascii_keeps_letters_and_digits_only() -> None:
     assert normalise("Q3_2024 results: +12.5% (see *notes*)") == "q32024results125seenotes"
     assert words("Q3_2024 results: +12.5% (see *notes*)") == ["q3", "2024", "results", "12", "5", "see", "notes"]
+    assert words("It’s “final”—really…") == ["it", "s", "final", "really"]
+    assert normalise("It’s “final”—really…") == "itsfinalreally"
 
 
 def test_content_weight_counts_cjk_double() -> None:

@@ -16,6 +16,10 @@ _WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
 # ASCII text (most English sentences) needs no regex and no NFKC: its letters and digits are [A-Za-z0-9].
 _ASCII_DROP = {c: None for c in range(128) if not chr(c).isalnum()}
 _ASCII_SPACE = {c: " " for c in range(128) if not chr(c).isalnum()}
+# Typographic punctuation and spaces of English web text (curly quotes, dashes, ellipsis, no-break space):
+# neither letters nor marks, so as spaces they leave the same letters; a text with no other non-ASCII
+# character takes the ASCII path.
+_TYPOGRAPHIC = "\u00a0\u00ab\u00b7\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026"
 _SCRIPT_SAMPLE = 4000
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
 
@@ -27,8 +31,9 @@ def normalise(text: str) -> str:
     makes a text non-NFKC (full-width brackets and colons), so the costly NFKC pass is
     mostly skipped. Combining marks are kept until NFKC has composed them.
     """
-    if text.isascii():
-        return text.translate(_ASCII_DROP).lower()
+    plain = _as_ascii(text)
+    if plain is not None:
+        return plain.translate(_ASCII_DROP).lower()
     letters = _NOT_WORD.sub("", text.replace("_", ""))
     if not unicodedata.is_normalized("NFKC", letters):
         letters = _NOT_WORD.sub("", unicodedata.normalize("NFKC", letters))  # no letter or mark NFKC-folds to "_"
@@ -37,13 +42,24 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Words of ``text`` (runs of letters and digits), NFKC-folded and case-folded."""
-    if text.isascii():
-        return text.translate(_ASCII_SPACE).lower().split()
+    plain = _as_ascii(text)
+    if plain is not None:
+        return plain.translate(_ASCII_SPACE).lower().split()
     found = _WORD.findall(text)
     joined = " ".join(found)
     if not unicodedata.is_normalized("NFKC", joined):
         found = _WORD.findall(unicodedata.normalize("NFKC", joined))
     return [w.casefold() for w in found]
+
+
+def _as_ascii(text: str) -> str | None:
+    """``text`` with its typographic punctuation as spaces, if that leaves it ASCII; else None."""
+    if text.isascii():
+        return text
+    for mark in _TYPOGRAPHIC:
+        if mark in text:
+            text = text.replace(mark, " ")
+    return text if text.isascii() else None
 
 
 def cjk_share(normalised: str) -> float:
