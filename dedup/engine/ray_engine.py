@@ -167,7 +167,7 @@ def _configure(options: RunOptions) -> int:
     partitions = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
     context.default_hash_shuffle_parallelism = partitions
     # Ray Data reserves part of the CPUs for each operator; while reads wait on backpressure that share
-    # stays idle instead of cleaning, the costly step (benchmarks/README.md: 1.33x on the first stage).
+    # stays idle instead of cleaning, the costly step (benchmarks/README.md: 1.36x on the first stage).
     context.op_resource_reservation_enabled = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     return partitions
