@@ -20,7 +20,7 @@ from dedup.decide.clusters import build_clusters
 from dedup.engine.distributed.buckets import add_bucket
 from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
 from dedup.engine.distributed.canonical import CANONICAL, canonical_rows
-from dedup.engine.distributed.parts import consecutive_runs, kept_lines, report_records, write_block
+from dedup.engine.distributed.parts import consecutive_runs, kept_lines, report_records, write_block, written_warnings
 from dedup.engine.distributed.rows import key_rows, position, process_rows, read_file_rows
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
 from dedup.engine.local import RunOptions
@@ -202,6 +202,7 @@ def test_a_block_writes_ordered_parts_and_report_records(tmp_path: Path) -> None
     counts = write_block(block, lambda file: duplicates, str(out), write_duplicates=True)
 
     assert counts["part"].tolist() == [f"part-{first:020d}.jsonl", f"part-{third:020d}.jsonl"]  # split at the gap
+    assert counts["first"].tolist() == [first, third]
     assert counts[["documents", "unique", "duplicate"]].sum().tolist() == [3, 2, 1]
     assert [d["id"] for d in kept_lines(out)] == ["d0", "d3"]
     records = [json.loads(r) for r in report_records(out)]
@@ -209,3 +210,10 @@ def test_a_block_writes_ordered_parts_and_report_records(tmp_path: Path) -> None
         ("d0", "unique", None), ("d2", "duplicate", "d0"), ("d3", "unique", None)]
     assert records[0]["output"] == f"{out / counts['part'][0]}:1"
     assert json.loads((out / "_duplicates" / f"part-{third:020d}.jsonl").read_text())["id"] == "d2"
+
+
+def test_warnings_of_written_runs_come_in_input_order() -> None:
+    # a run whose documents are all duplicates writes no part (name ""), yet its warnings keep their place
+    written = pd.DataFrame({"part": ["", f"part-{3:020d}.jsonl"], "first": [7, 3],
+                            "warnings": [json.dumps(["empty document d7"]), json.dumps(["empty document d3"])]})
+    assert written_warnings(written) == ["empty document d3", "empty document d7"]

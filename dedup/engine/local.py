@@ -70,6 +70,11 @@ class RunOptions:
         values.pop("show_progress")
         return values
 
+    def writes_html(self, documents: int) -> bool:
+        """Whether a run of ``documents`` writes report.html: when asked, else up to HTML_AUTO_LIMIT (a bigger
+        page is slow to open; ``dedup report`` can still make one)."""
+        return self.html if self.html is not None else documents <= HTML_AUTO_LIMIT
+
 
 def default_out_dir(paths: Sequence[str | os.PathLike[str]]) -> Path:
     """``<first existing input>-dedup`` beside it: never inside an input folder."""
@@ -274,7 +279,7 @@ def clean_paths(
             writer.close(completed)
             if index is not None:
                 index.close()
-    if report_path is not None and (options.html or (options.html is None and summary.documents <= HTML_AUTO_LIMIT)):
+    if report_path is not None and options.writes_html(summary.documents):
         try:
             write_html_report(report_path)
         except (DedupError, OSError) as exc:

@@ -37,10 +37,12 @@ from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
 from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
 from dedup.engine.distributed.canonical import CANONICAL, canonical_rows
-from dedup.engine.distributed.parts import COUNTS, OUT_FORMATS, REPORT_PARTS, kept_lines, report_records, write_block
+from dedup.engine.distributed.parts import (
+    COUNTS, OUT_FORMATS, REPORT_PARTS, WRITTEN_COLUMNS, kept_lines, report_records, write_block, written_warnings,
+)
 from dedup.engine.distributed.rows import file_of, key_rows, process_rows, read_file_rows
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
-from dedup.engine.local import HTML_AUTO_LIMIT, RunOptions
+from dedup.engine.local import RunOptions
 from dedup.errors import DedupError, OutputError
 from dedup.index.bands import IndexParams
 from dedup.match.documents import CorpusOptions, DocumentMatch
@@ -117,7 +119,7 @@ def clean_with_ray(
         write_block, batch_format="pandas", batch_size=PART_ROWS,
         fn_kwargs={"duplicates_of_file": lookup, "out_dir": str(out), "write_duplicates": options.write_duplicates,
                    "out_format": part_format},
-    ), ["part", *COUNTS, "warnings"])
+    ), list(WRITTEN_COLUMNS))
 
     clusters = chosen.filter(expr=col("kind") == CANONICAL).select_columns(["comp", "cluster"]).sort("comp").materialize()
     summary = _summary(written, clusters.count(), errors, sources.discovery.warnings, out, options, started)
@@ -301,11 +303,8 @@ def _summary(
     written: Any, clusters: int, errors: list[str], read_warnings: Sequence[str], out: Path, options: RunOptions,
     started: float,
 ) -> RunSummary:
-    import json
-
-    totals = {column: int(written[column].sum()) for column in ("documents", "unique", "cleaned", "duplicate",
-                                                                 "chars_in", "chars_removed", "removals")}
-    warnings = (*read_warnings, *(w for part in written.sort_values("part")["warnings"] for w in json.loads(part)))
+    totals = {column: int(written[column].sum()) for column in COUNTS}
+    warnings = (*read_warnings, *written_warnings(written))
     return RunSummary(
         **totals, clusters=clusters, duplicates_of_index=0, indexed=0, errors=tuple(errors), warnings=warnings,
         elapsed=time.monotonic() - started, output=str(out), report=str(out / "report.json"),
@@ -320,7 +319,7 @@ def _cluster_records(clusters: Any) -> Iterator[str]:
 
 def _html(report: Path, summary: RunSummary, options: RunOptions) -> RunSummary:
     """report.html beside report.json, by the local engine's rule; a failure is a warning."""
-    if not (options.html or (options.html is None and summary.documents <= HTML_AUTO_LIMIT)):
+    if not options.writes_html(summary.documents):
         return summary
     try:
         write_html_report(report)

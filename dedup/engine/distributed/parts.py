@@ -23,7 +23,7 @@ from dedup.write.outputs import DUPLICATES_FOLDER, json_bytes
 
 REPORT_PARTS = ".report-parts"
 COUNTS = ("documents", "unique", "cleaned", "duplicate", "chars_in", "chars_removed", "removals")
-
+WRITTEN_COLUMNS = ("part", "first", *COUNTS, "warnings")  # one row per run of a block that ``write_block`` wrote
 
 OUT_FORMATS = ("jsonl", "parquet")
 
@@ -45,16 +45,16 @@ def consecutive_runs(positions: np.ndarray) -> list[tuple[int, int]]:
 def write_block(
     batch: Any, duplicates_of_file: Callable[[int], Any], out_dir: str, write_duplicates: bool, out_format: str = "jsonl"
 ) -> Any:
-    """Write the parts of a block; one row of counts (and the documents' warnings) per part.
+    """Write the parts of a block; one row per run: its part ("" when nothing of it is kept), its first
+    position, its counts and its documents' warnings.
 
     ``duplicates_of_file(file)`` gives that input file's duplicates: a frame indexed by
     position with canonical_id, kind and similarity.
     """
     import pandas as pd
 
-    columns = ["part", *COUNTS, "warnings"]
     if len(batch) == 0:
-        return pd.DataFrame([], columns=columns)
+        return pd.DataFrame([], columns=list(WRITTEN_COLUMNS))
     batch = batch.sort_values("pos", kind="stable")
     positions = batch["pos"].to_numpy(dtype=np.int64)
     duplicates = pd.concat([duplicates_of_file(int(f)) for f in np.unique(file_of(positions))])
@@ -65,7 +65,13 @@ def write_block(
         run = run[run["error"] == ""]
         if len(run):
             rows.append(_write_run(run, duplicates, out, int(positions[start]), write_duplicates, out_format))
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(WRITTEN_COLUMNS))
+
+
+def written_warnings(written: Any) -> list[str]:
+    """The documents' warnings of every written run, in input order (by first position: a run whose
+    documents are all duplicates has no part name to sort by)."""
+    return [w for part in written.sort_values("first", kind="stable")["warnings"] for w in json.loads(part)]
 
 
 def _write_run(run: Any, duplicates: Any, out: Path, first: int, write_duplicates: bool, out_format: str) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def _write_run(run: Any, duplicates: Any, out: Path, first: int, write_duplicate
     if duplicate_rows:
         write_atomic(out / DUPLICATES_FOLDER / name, _encode(duplicate_rows, out_format))
     write_atomic(out / REPORT_PARTS / part_name(first), b"".join(report_lines))
-    return {"part": name if kept else "", **counts, "warnings": json.dumps(warnings, ensure_ascii=False)}
+    return {"part": name if kept else "", "first": first, **counts, "warnings": json.dumps(warnings, ensure_ascii=False)}
 
 
 def _encode(rows: list[tuple[bytes, dict[str, Any]]], out_format: str) -> bytes:

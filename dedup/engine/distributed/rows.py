@@ -91,10 +91,6 @@ def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_k
                     schema=PROCESSED_SCHEMA)
 
 
-def signature(blob: bytes, params: IndexParams) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.uint32 if params.scheme == "affine32" else np.uint64)
-
-
 def signatures(blobs: Any, params: IndexParams) -> np.ndarray:
     """(documents × permutations) signatures from their bytes."""
     dtype = np.uint32 if params.scheme == "affine32" else np.uint64
