@@ -2,18 +2,26 @@
 
 All logic lives in importable functions (``dedup.engine.local.clean_paths``); this layer
 only turns options into arguments and results or user mistakes into short lines.
-Exit codes: 0 all went well, 1 some inputs failed (each named on stderr), 2 usage error.
+Exit codes: 0 all went well (warnings allowed), 1 some inputs failed (each named on
+stderr) or the run could not finish (the index unreachable, an output not writable), 2
+usage error, 3 internal error (a bug), 130 interrupted (Ctrl-C). No traceback reaches a
+user: an unexpected exception becomes one line (``DEDUP_DEBUG=1`` shows the traceback).
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import traceback
 from collections.abc import Callable
+from typing import Any
 
 import click
 
 from dedup import __version__
-from dedup.engine.local import RunOptions, clean_paths
+from dedup.engine.local import clean_paths, recover_output
+from dedup.options import RunOptions
 from dedup.errors import DedupError
 from dedup.index.open import open_index
 from dedup.index.store import IndexAccessError, IndexStore, signature_bytes
@@ -21,6 +29,7 @@ from dedup.match.documents import CorpusOptions
 from dedup.model import CleanOptions
 from dedup.outcome import RunSummary
 from dedup.read.files import DEFAULT_MAX_BYTES
+from dedup.read.records import DEFAULT_MAX_RECORD_BYTES
 from dedup.read.sources import FORMATS
 from dedup.report.html import write_html_report
 from dedup.report.load import ReportError, document_texts, load_report
@@ -49,7 +58,33 @@ def format_summary(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-@click.group()
+class _Guarded(click.Group):
+    """The command group, with the last guard against tracebacks: Ctrl-C is one line and exit 130, an
+    unexpected exception one line and exit 3. Nothing is published by a run that ends this way."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("dedup: interrupted; nothing of this run was published (outputs, report and index are as "
+                       "they were)", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:  # the reader of our standard output went away
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+            ctx.exit(1)
+        except Exception as exc:
+            if os.environ.get("DEDUP_DEBUG"):
+                traceback.print_exc()
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(f"dedup: internal error ({type(exc).__name__}{': ' + first if first else ''}); nothing of "
+                       "this run was published. Please report it (DEDUP_DEBUG=1 shows the traceback)", err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=_Guarded)
 @click.version_option(__version__, prog_name="dedup")
 def main() -> None:
     """Find and remove duplicated and near-duplicated text in scraped articles."""
@@ -88,11 +123,12 @@ def main() -> None:
 @click.option("--ray-address", metavar="ADDRESS", help="Ray cluster to join (e.g. ray://head:10001 or auto) [default: start a local Ray].")
 @click.option("--write-duplicates", is_flag=True, help="Also write duplicate documents (to OUT/_duplicates/, or <out>.duplicates.jsonl).")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Larger input files are skipped with an error.")
+@click.option("--max-record-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_RECORD_BYTES, show_default=True, help="Larger JSONL lines and Parquet texts are skipped with an error.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
 def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
           containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, lsh_backend, keep,
           num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, out_format, ray_address, write_duplicates,
-          max_bytes, quiet) -> None:
+          max_bytes, max_record_bytes, quiet) -> None:
     """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
     clean_options = CleanOptions(
         shingle_size=shingle_size,
@@ -113,7 +149,7 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
     )
     options = RunOptions(
         clean=clean_options, corpus=corpus, fmt=fmt, text_key=text_key, id_key=id_key, jobs=jobs,
-        max_bytes=max_bytes, write_duplicates=write_duplicates, report=report, index=index, batch=batch,
+        max_bytes=max_bytes, max_record_bytes=max_record_bytes, write_duplicates=write_duplicates, report=report, index=index, batch=batch,
         html=html, show_progress=False if quiet else None,
     )
     if engine == "local" and out_format == "parquet":
@@ -123,11 +159,12 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
         return
     try:
         summary = clean_paths(paths, out, options, on_error=_warn)
-    except IndexAccessError as exc:  # the run failed, not its options: no outputs marked done, no report
+    except IndexAccessError as exc:  # the run failed, not its options: nothing was published
         _warn(str(exc))
         sys.exit(1)
-    except DedupError as exc:
-        raise click.UsageError(str(exc)) from None
+    except DedupError as exc:  # options, output locations: refused before anything was done
+        _warn(str(exc))
+        sys.exit(2)
     if not quiet:
         click.echo(format_summary(summary), err=summary.output == "-")
     sys.exit(summary.exit_code)
@@ -151,6 +188,18 @@ def _clean_on_ray(
     if not quiet:
         click.echo(format_summary(run.summary) + f"\n(on Ray: {len(run.parts)} part files)")
     sys.exit(run.summary.exit_code)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True))
+def recover(out: str) -> None:
+    """Finish or undo a run that was interrupted while publishing to OUT (every run does this first too)."""
+    try:
+        lines = recover_output(out, on_error=_warn)
+    except DedupError as exc:
+        click.echo(f"dedup: {exc}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(lines) if lines else f"{out}: nothing to recover")
 
 
 @main.command()
@@ -200,7 +249,7 @@ def index_group() -> None:
 
 def _with_index(location: str, action: Callable[[IndexStore], None]) -> None:
     try:
-        store = open_index(location)
+        store = open_index(location, create=False)
         try:
             action(store)
         finally:

@@ -20,3 +20,7 @@ class InputError(DedupError):
 
 class OutputError(DedupError):
     """The output location is unsafe or unwritable (inside an input folder, over an input file)."""
+
+
+class UsageError(DedupError):
+    """An option or combination of options that cannot work (a NaN threshold, a size of 0)."""

@@ -49,6 +49,12 @@ PARAGRAPHS = (  # sixteen unrelated paragraphs, so files built from disjoint set
 )
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch) -> None:
+    """Each test its own user cache folder (where runs remember the indexes they used), for its processes too."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="session")
 def dedup_exe() -> Path:
     """The installed ``dedup`` command of the interpreter running the tests."""

@@ -51,6 +51,7 @@ def output_files(out: Path) -> dict[str, bytes]:
         p.relative_to(out).as_posix(): p.read_bytes()
         for p in sorted(out.rglob("*"))
         if p.is_file() and p.relative_to(out).as_posix() not in ("report.json", "report.html")
+        and not p.relative_to(out).as_posix().startswith(".dedup/")  # the run's own bookkeeping
     }
 
 
@@ -600,14 +601,14 @@ def test_broken_symlink_is_an_error(run_cli, good) -> None:
 
 def test_unreadable_file_is_an_error(run_cli, good, monkeypatch) -> None:
     (good.folder / "locked.txt").write_bytes(b"Private notes.\n")
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def refusing_open(path, flags, *args, **kwargs):  # as for a chmod 000 file, which root could still read
+        if os.fspath(path).endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", refusing_open)
     result = run_cli(["clean", good.folder, "--out", good.out, "--jobs", "1"])
     monkeypatch.undo()
     assert_no_crash(result)
@@ -637,60 +638,73 @@ def test_several_bad_inputs_at_once(run_cli, good, paragraphs) -> None:
 # --- an interrupted run ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fail_in", ["replace", "fsync"])
-def test_interrupted_run_leaves_whole_files_and_no_report(run_cli, samples_copy, tmp_path, monkeypatch, hash_tree, fail_in) -> None:
-    reference = tmp_path / "reference"
-    assert run_cli(["clean", samples_copy, "--out", reference]).exit_code == 0
-    expected = output_files(reference)
+def report_bytes(out: Path) -> bytes | None:
+    path = out / "report.json"
+    return path.read_bytes() if path.exists() else None
 
+
+def visible_state(out: Path) -> tuple[dict[str, bytes], dict | None]:
+    """What a user sees in ``out``: the outputs and the report without its run-dependent fields."""
+    report = None
+    if (out / "report.json").exists():
+        report = load_report(out)
+        for name in ("totals", "output", "cwd"):
+            report.pop(name)
+        report["warnings"] = [w for w in report["warnings"] if "the interrupted run" not in w]
+    return output_files(out), report
+
+
+@pytest.mark.parametrize("fail_in", ["replace", "fsync", "unlink"])
+def test_an_interrupted_run_changes_nothing_or_is_finished_by_the_next(
+    run_cli, samples_copy, sample_file, tmp_path, monkeypatch, hash_tree, paragraphs, article, fail_in
+) -> None:
+    """Ctrl-C at every os.replace / fsync / unlink of a re-run: the output folder shows the old run whole, or
+    (interrupted after the commit point) the next run finishes the new one; never a mix."""
     out = tmp_path / "out"
-    real = getattr(os, fail_in)
-    calls = []
-
-    def interrupt_third(*args, **kwargs):
-        calls.append(args)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    before = hash_tree(samples_copy)
-    monkeypatch.setattr(os, fail_in, interrupt_third)
-    result = run_cli(["clean", samples_copy, "--out", out, "--jobs", "1"])
-    monkeypatch.undo()
-
-    assert len(calls) == 3
-    assert result.exit_code != 0
-    assert hash_tree(samples_copy) == before
-    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
-    assert not [name for name in left if name.endswith(".dedup-tmp")], left
-    assert "report.json" not in left
-    written = output_files(out)
-    assert len(written) == 2  # the first two outputs were complete before the interrupt
-    for name, data in written.items():
-        assert data == expected[name], f"{name} is not a whole output"
-
-
-def test_interrupted_rerun_leaves_no_stale_report(run_cli, samples_copy, sample_file, tmp_path, monkeypatch, paragraphs, article) -> None:
-    out = tmp_path / "out"
-    assert run_cli(["clean", samples_copy, "--out", out]).exit_code == 0
+    assert run_cli(["clean", samples_copy, "--out", out, "--jobs", "1"]).exit_code == 0
+    old = visible_state(out)
     first = samples_copy / sample_file("000").name
-    first.write_bytes(article([paragraphs[0], paragraphs[1], paragraphs[0]]))  # now has a repeat
+    first.write_bytes(article([paragraphs[0], paragraphs[1], paragraphs[0]]))  # now it has a repeat
+    (samples_copy / sample_file("004").name).unlink()  # and an input is gone
+    reference = tmp_path / "reference"
+    assert run_cli(["clean", samples_copy, "--out", reference, "--jobs", "1"]).exit_code == 0
+    new = visible_state(reference)
+    assert new != old
+    before = hash_tree(samples_copy)
 
-    real = os.replace
-    calls = []
+    real = getattr(os, fail_in)
+    for k in range(1, 40):
+        calls = []
 
-    def interrupt_second(*args, **kwargs):
-        calls.append(args)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        def interrupt_kth(*args, **kwargs):
+            calls.append(args)
+            if len(calls) == k:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(os, "replace", interrupt_second)
-    result = run_cli(["clean", samples_copy, "--out", out, "--jobs", "1"])
-    monkeypatch.undo()
-    assert result.exit_code != 0
-    assert (out / first.name).read_bytes() == article(paragraphs[0:2])  # the new output is in place
-    assert not (out / "report.json").exists()  # so the old report, which calls it unique, must not be
+        snapshot = tmp_path / f"try{k}"
+        shutil.copytree(out, snapshot, symlinks=True)
+        monkeypatch.setattr(os, fail_in, interrupt_kth)
+        result = run_cli(["clean", samples_copy, "--out", snapshot, "--jobs", "1"])
+        monkeypatch.undo()
+        assert hash_tree(samples_copy) == before
+        if len(calls) < k:  # the run got through without reaching call k: the sweep is complete
+            assert result.exit_code == 0
+            assert visible_state(snapshot) == new
+            break
+        assert result.exit_code == 130, result.stderr
+        assert "Traceback" not in result.stderr
+        assert len(message_lines(result.stderr)) == 1, result.stderr
+        journal = snapshot / ".dedup" / "journal.json"
+        if not journal.exists():
+            assert visible_state(snapshot) == old, f"call {k} of os.{fail_in}"
+        again = run_cli(["clean", samples_copy, "--out", snapshot, "--jobs", "1"])
+        assert again.exit_code == 0, again.stderr
+        assert visible_state(snapshot) == new
+        assert not [p for p in snapshot.rglob("*.dedup-tmp")], k
+        assert not list((snapshot / ".dedup").glob("staging-*")), k
+    else:
+        pytest.fail("the run never completed")
 
 
 def test_the_local_engine_refuses_to_call_jsonl_parquet(tmp_path: Path, dedup_exe) -> None:

@@ -241,7 +241,7 @@ def assert_one_clear_line(stderr: str, location: str, *phrases: str) -> None:
         assert phrase in naming[0], stderr
 
 
-def snapshot(server: RedisServer, prefix: bytes = b"dedup:", skip: tuple[bytes, ...] = (b"lock",)) -> dict[bytes, object]:
+def snapshot(server: RedisServer, prefix: bytes = b"dedup:", skip: tuple[bytes, ...] = (b"lock", b"holder")) -> dict[bytes, object]:
     """Every key under the prefix with its whole value (sets as frozensets, hashes as dicts)."""
     client = server.client()
     found: dict[bytes, object] = {}
@@ -313,6 +313,21 @@ def test_the_index_survives_a_server_restart(server, day_batches, dedup_exe: Pat
     assert duplicate_of(records["orchard_repost.txt"]) == ("duplicate", "orchard.txt", "day2")
     assert records[ID_004]["status"] in ("unique", "cleaned") and records[ID_004]["duplicate_of"] is None
     assert stats(server.url)["batches"] == {"day1": 3, "day2": 2, "day3": 2}
+
+
+def test_a_server_restarted_empty_is_noticed(server, day_batches, dedup_exe: Path) -> None:
+    """Without persistence a restarted server comes back empty: the run says so instead of calling every re-post new."""
+    day1, day2, _ = day_batches
+    assert clean(dedup_exe, day1, server.url, "day1").returncode == 0
+    server.kill()
+    for path in server.directory.iterdir():  # the append-only file and any dump: a server with no persistence
+        if path.name != "redis.log":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    server.start()
+    second = clean(dedup_exe, day2, server.url, "day2")
+    assert second.returncode == 0, second.stderr
+    assert "the index is empty, but it held 3 documents" in second.stderr
+    assert any("the index is empty" in w for w in json.loads((out_of(day2) / "report.json").read_text())["warnings"])
 
 
 # -- (c) the server is not there ---------------------------------------------------------------
@@ -521,7 +536,7 @@ def test_the_lock_is_renewed_waited_for_and_freed(server) -> None:
     with holder.lock():
         time.sleep(2.5)  # longer than the lock's time to live: renewed meanwhile
         assert server.client().pttl(b"dedup:lock") > 0
-        with pytest.raises(IndexAccessError, match="still locked by another run"):
+        with pytest.raises(IndexAccessError, match="still locked after"):
             with waiter.lock():
                 pass
     assert not server.client().exists(b"dedup:lock")
@@ -599,7 +614,7 @@ def test_an_id_seen_in_two_batches_is_removed_everywhere(server, tmp_path: Path,
     assert removed.returncode == 0 and "removed 2 entries" in removed.stdout
     after = stats(server.url)
     assert after["documents"] == 0 and after["batches"] == {} and after["band_sets"] == 0
-    assert set(snapshot(server)) <= {b"dedup:" + k for k in (b"meta", b"next", b"sets", b"entries", b"gen")}
+    assert set(snapshot(server)) <= {b"dedup:" + k for k in (b"meta", b"next", b"sets", b"entries", b"gen", b"runs", b"identity")}
 
 
 def test_named_indexes_share_a_database_but_nothing_else(server, day_batches, dedup_exe: Path) -> None:

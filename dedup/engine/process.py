@@ -7,6 +7,8 @@ the original text stays in the worker.
 from __future__ import annotations
 
 import json
+
+import xxhash
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ class Processed:
     payload: bytes  # what is written if the document is kept
     record: bytes  # its report record (JSON) without the corpus-level fields
     warnings: tuple[str, ...]
+    content_key: bytes = b""  # XXH3 of the original text: with the id, what tells a re-run of a batch
 
 
 def document_warnings(doc: Document) -> tuple[str, ...]:
@@ -37,6 +40,8 @@ def document_warnings(doc: Document) -> tuple[str, ...]:
         warnings.append(f"{doc.source}: invalid UTF-8 at byte {doc.invalid_utf8_at}, kept byte for byte")
     if not doc.text:
         warnings.append(f"{doc.source}: empty document, written as is")
+    elif not doc.text.strip():
+        warnings.append(f"{doc.source}: only white space, written as is")
     return tuple(warnings)
 
 
@@ -62,8 +67,9 @@ def process_batch(
                 cleaned_chars=len(result.text),
                 removals=len(result.removals),
                 payload=doc.encode(result.text),
-                record=json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape"),
+                record=json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace"),
                 warnings=warnings,
+                content_key=xxhash.xxh3_64_digest(doc.text.encode("utf-8", "surrogatepass")),
             )
         )
         cleaned_texts.append(result.text)

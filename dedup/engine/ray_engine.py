@@ -42,7 +42,7 @@ from dedup.engine.distributed.parts import (
 )
 from dedup.engine.distributed.rows import file_of, key_rows, process_rows, read_file_rows
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
-from dedup.engine.local import RunOptions
+from dedup.options import RunOptions, check_options
 from dedup.errors import DedupError, OutputError
 from dedup.index.bands import IndexParams
 from dedup.match.documents import CorpusOptions, DocumentMatch
@@ -77,7 +77,7 @@ def clean_with_ray(
     from ray.data.expressions import col
 
     started = time.monotonic()
-    options = options or RunOptions()
+    options = check_options(options or RunOptions())
     if options.corpus is None:
         raise OutputError("--engine ray deduplicates a corpus: drop --within-only")
     corpus = options.corpus
@@ -94,7 +94,8 @@ def clean_with_ray(
 
     inputs = ray.data.from_items([{"file": i, "path": p} for i, p in enumerate(files)], override_num_blocks=max(1, len(files)))
     processed = (
-        inputs.flat_map(read_file_rows, fn_kwargs={"text_key": options.text_key, "id_key": options.id_key})
+        inputs.flat_map(read_file_rows, fn_kwargs={"text_key": options.text_key, "id_key": options.id_key,
+                                                   "max_record_bytes": options.max_record_bytes})
         .map_batches(process_rows, batch_format="pandas", batch_size=PROCESS_ROWS,
                      fn_kwargs={"clean": options.clean, "minhash": corpus.minhash, "text_key": options.text_key})
         .materialize()

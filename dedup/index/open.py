@@ -5,14 +5,16 @@ from dedup.index.bands import IndexParams
 from dedup.index.store import IndexParamsError, IndexStore
 
 
-def open_index(location: str) -> IndexStore:
+def open_index(location: str, create: bool = True) -> IndexStore:
+    """The index at ``location``; with ``create=False`` (the ``dedup index`` commands) a missing SQLite file is an
+    error instead of a new empty index."""
     if location.startswith(("redis://", "rediss://", "unix://")):
         from dedup.index.redis_store import RedisStore
 
-        return RedisStore(location)
+        return RedisStore(location)  # nothing is created by looking: an empty location reads as an empty index
     from dedup.index.sqlite import SqliteStore
 
-    return SqliteStore(location)
+    return SqliteStore(location, create=create)
 
 
 def check_params(store: IndexStore, params: IndexParams) -> None:

@@ -11,12 +11,15 @@ indexes next to other data:
 ``exact``             hash    exact key (8 bytes) → document numbers (packed int64)
 ``ids``               hash    document id → document numbers (packed int64; ids may recur)
 ``batches``           hash    batch name → ``first_number:count``
+``runs``              hash    batch name → its record (JSON: content digest, run, first number, count)
+``identity``          string  a random name given by the first batch: an emptied server has none
 ``b:<8 bytes>``       set     one per band key (from :func:`dedup.index.bands.band_keys`,
                               which folds the band into the key): its documents' numbers
 ``next``              string  the last document number given out
 ``sets``, ``entries`` string  counts of band sets and of their members, for ``stats``
 ``gen``               string  bumped by every change, so a change under our feet is seen
 ``lock``              string  held by a run (redis-py ``Lock``, renewed while it lasts)
+``holder``            string  who holds the lock (pid, host, since), for a run that waits
 ====================  ======  ============================================================
 
 A batch is added in one MULTI/EXEC transaction, sent in chunks on a connection of its
@@ -40,7 +43,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import socket
 import struct
 import threading
 import time
@@ -60,14 +65,18 @@ except ImportError:  # a dependency; a clear line all the same if it is missing
     redis = None  # type: ignore[assignment]
 
 from dedup.index.bands import IndexParams, band_keys
-from dedup.index.store import IndexAccessError, IndexedDocument, IndexStore, signature_bytes, signature_from_bytes
+from dedup.index.store import (
+    BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, signature_bytes, signature_from_bytes,
+)
+from dedup.locks import describe_holder, holder_line
 
 _HEADER = struct.Struct("<qqqII")  # chars, size, exact key, len(id), len(batch); then id, batch, signature
 _READ_CHUNK = 2_000  # HMGET fields / SUNION commands per round trip
 _SEND_CHUNK = 200  # queued commands per write while building a transaction
 _SCRIPT_DOCS = 500  # documents per band-filling script call
 _HSET_PAIRS = 1_000  # field-value pairs per HSET
-_LOADING_WAIT = 300.0  # a restarted server replaying a large append-only file takes a while
+_LOADING_WAIT = 300.0
+_DELETE_IF = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"  # a restarted server replaying a large append-only file takes a while
 # KEYS: the band sets, each document's bands in a row; ARGV[1]: bands per document; ARGV[2 + d]: the number of document d (from 0).
 _ADD_BANDS = """
 local bands = tonumber(ARGV[1])
@@ -208,7 +217,27 @@ class RedisStore(IndexStore):
 
     # -- writing --------------------------------------------------------------------------
 
-    def add(self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object]) -> None:
+    def batch_records(self) -> dict[str, BatchRecord]:
+        with self._guard("reading the batches"):
+            raw = self._client.hgetall(self._key("runs"))
+        records = {}
+        for name, value in raw.items():
+            try:
+                fields = json.loads(value)
+                records[name.decode("utf-8", "surrogatepass")] = BatchRecord(name.decode("utf-8", "surrogatepass"), **fields)
+            except (ValueError, TypeError):
+                raise IndexAccessError(f"{self.location}: index unreadable (a damaged batch record)") from None
+        return dict(sorted(records.items(), key=lambda item: item[1].first))
+
+    def identity(self) -> str | None:
+        with self._guard("reading the identity"):
+            raw = self._client.get(self._key("identity"))
+        return raw.decode("ascii", "replace") if raw is not None else None
+
+    def add(
+        self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object],
+        batch: BatchRecord | None = None,
+    ) -> None:
         keys = np.asarray(keys, dtype=np.int64)
         if keys.ndim != 2 or len(keys) != len(documents):
             raise ValueError(f"{len(documents)} documents but band keys of shape {keys.shape}")
@@ -233,6 +262,11 @@ class RedisStore(IndexStore):
 
             def commands() -> Iterator[tuple[object, ...] | bytes]:
                 yield ("SETNX", self._key("meta"), json.dumps(meta))
+                yield ("SETNX", self._key("identity"), uuid.uuid4().hex)
+                if batch is not None:
+                    record = {"digest": batch.digest, "run": batch.run, "first": start, "documents": len(documents),
+                              "added": time.time()}
+                    yield ("HSET", self._key("runs"), batch.name.encode("utf-8", "surrogatepass"), json.dumps(record))
                 for first in range(0, len(documents), _HSET_PAIRS):
                     pairs: list[object] = []
                     for number, doc in zip(numbers[first : first + _HSET_PAIRS], documents[first : first + _HSET_PAIRS]):
@@ -395,19 +429,30 @@ class RedisStore(IndexStore):
     # -- the lock -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, on_wait: LockWait | None = None) -> Iterator[None]:
         token = uuid.uuid4().hex.encode()
         lock = self._client.lock(
             self._key("lock"), timeout=self._lock_ttl, sleep=0.2,
             blocking_timeout=self._lock_wait, thread_local=False,
         )
         with self._guard("locking the index"):
-            acquired = lock.acquire(token=token)
+            acquired = lock.acquire(token=token, blocking=False)
+            if not acquired and self._take_over_from_the_dead():
+                acquired = lock.acquire(token=token, blocking=False)
+            if not acquired:
+                holder = describe_holder(self._client.get(self._key("holder")))
+                if on_wait is not None:
+                    on_wait(f"{self.location}: waiting for the index, locked by {holder}")
+                acquired = lock.acquire(token=token)
+            if acquired:
+                self._client.set(self._key("holder"), json.dumps({**json.loads(holder_line()), "token": token.decode()}),
+                                 px=int(self._lock_ttl * 1000))
         if not acquired:
-            raise IndexAccessError(f"{self.location}: still locked by another run after {self._lock_wait:.0f} s")
+            holder = describe_holder(self._client.get(self._key("holder")))
+            raise IndexAccessError(f"{self.location}: still locked after {self._lock_wait:.0f} s, by {holder}")
         self._token = token
         stop = threading.Event()
-        renewer = threading.Thread(target=_renew, args=(lock, self._lock_ttl, stop), name="dedup-index-lock", daemon=True)
+        renewer = threading.Thread(target=_renew, args=(lock, self._lock_ttl, stop, self._key("holder")), name="dedup-index-lock", daemon=True)
         renewer.start()
         try:
             yield
@@ -418,7 +463,23 @@ class RedisStore(IndexStore):
             # Nothing to report if this fails: the server is gone or the lock expired, and the
             # lock frees itself after its time to live anyway.
             with contextlib.suppress(redis.RedisError, LockError, OSError):
+                self._client.delete(self._key("holder"))
                 lock.release()
+
+    def _take_over_from_the_dead(self) -> bool:
+        """Free a lock whose holder was a process of this host that is gone (killed outright): it would
+        otherwise block every run until its time to live ran out. True if it was freed."""
+        try:
+            holder = json.loads(self._client.get(self._key("holder")) or b"")
+            if holder["host"] != socket.gethostname():
+                return False
+            os.kill(int(holder["pid"]), 0)
+            return False  # alive
+        except ProcessLookupError:
+            pass
+        except (ValueError, TypeError, KeyError, PermissionError, OSError):
+            return False
+        return bool(self._client.eval(_DELETE_IF, 1, self._key("lock"), holder["token"]))
 
     # -- maintenance ----------------------------------------------------------------------
 
@@ -568,11 +629,13 @@ class _Transaction:
             self._conn.disconnect()
 
 
-def _renew(lock: redis.lock.Lock, ttl: float, stop: threading.Event) -> None:
-    """Keep the lock alive while the run lasts; a run killed outright frees it after ``ttl``."""
+def _renew(lock: redis.lock.Lock, ttl: float, stop: threading.Event, holder: bytes) -> None:
+    """Keep the lock (and the note of who holds it) alive while the run lasts; a run killed outright frees
+    both after ``ttl``."""
     while not stop.wait(ttl / 3):
         try:
             lock.extend(ttl, replace_ttl=True)
+            lock.redis.pexpire(holder, int(ttl * 1000))
         except LockNotOwnedError:
             return  # lost: the add refuses to write (its lock check fails)
         except (redis.RedisError, OSError):

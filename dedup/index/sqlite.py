@@ -8,17 +8,20 @@ before either added its batch.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from dedup.index.store import IndexAccessError, IndexedDocument, IndexStore, signature_bytes, signature_from_bytes
+from dedup.index.store import (
+    BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, signature_bytes, signature_from_bytes,
+)
+from dedup.locks import LockTimeout, file_lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,14 +34,21 @@ CREATE INDEX IF NOT EXISTS docs_id ON docs (id);
 CREATE TABLE IF NOT EXISTS bands (
     band INTEGER NOT NULL, key INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (band, key, num)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    batch TEXT PRIMARY KEY, digest TEXT NOT NULL, run TEXT NOT NULL, first INTEGER NOT NULL,
+    documents INTEGER NOT NULL, added REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_digest ON runs (digest);
 """
 _CHUNK = 20_000
 
 
 class SqliteStore(IndexStore):
-    def __init__(self, path: str | os.PathLike[str], lock_wait: float = 3600.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], lock_wait: float = 3600.0, create: bool = True) -> None:
         self.location = str(path)
         self._lock_wait = lock_wait
+        if not create and not Path(path).is_file():
+            raise IndexAccessError(f"{self.location}: no index there")
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.location, timeout=60, isolation_level=None)
@@ -77,7 +87,7 @@ class SqliteStore(IndexStore):
     def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
         result: list[int | None] = []
         for key in exact_keys:
-            rows = self._query("SELECT num FROM docs WHERE exact_key = ? LIMIT 1", (int(key),))
+            rows = self._query("SELECT MIN(num) FROM docs WHERE exact_key = ?", (int(key),))
             result.append(rows[0][0] if rows else None)
         return result
 
@@ -93,12 +103,21 @@ class SqliteStore(IndexStore):
                 found[row[0]] = _document(row[1:])
         return found
 
-    def add(self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object]) -> None:
+    def add(
+        self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object],
+        batch: BatchRecord | None = None,
+    ) -> None:
         now = time.time()
         try:
             with self._transaction():
                 self._db.execute("INSERT OR IGNORE INTO meta VALUES ('params', ?)", (json.dumps(meta),))
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (uuid.uuid4().hex,))
                 start = self._db.execute("SELECT COALESCE(MAX(num), 0) + 1 FROM docs").fetchone()[0]
+                if batch is not None:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                        (batch.name, batch.digest, batch.run, start, len(documents), now),
+                    )
                 self._db.executemany(
                     "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -123,22 +142,25 @@ class SqliteStore(IndexStore):
             raise
         self._db.execute("COMMIT")
 
+    def batch_records(self) -> dict[str, BatchRecord]:
+        rows = self._query("SELECT batch, digest, run, first, documents, added FROM runs ORDER BY first")
+        return {row[0]: BatchRecord(*row) for row in rows}
+
+    def identity(self) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = 'identity'")
+        return rows[0][0] if rows else None
+
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        with open(f"{self.location}.lock", "a+") as handle:
-            deadline = time.monotonic() + self._lock_wait
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise IndexAccessError(f"{self.location}: still locked by another run after {self._lock_wait:.0f} s") from None
-                    time.sleep(0.2)
-            try:
+    def lock(self, on_wait: LockWait | None = None) -> Iterator[None]:
+        """An exclusive lock on ``<file>.lock`` (:func:`dedup.locks.file_lock`): freed by the kernel if the run dies."""
+        tell = None if on_wait is None else (lambda line: on_wait(f"{self.location}: {line}"))
+        try:
+            with file_lock(f"{self.location}.lock", self._lock_wait, tell):
                 yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        except LockTimeout as exc:
+            raise IndexAccessError(f"{self.location}: {exc}") from None
+        except OSError as exc:
+            raise IndexAccessError(f"{self.location}: cannot lock the index ({exc.strerror or exc})") from None
 
     def stats(self) -> dict[str, object]:
         documents = self._query("SELECT COUNT(*) FROM docs")[0][0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,29 @@ class IndexedDocument:
     signature: np.ndarray
 
 
+@dataclass(frozen=True)
+class BatchRecord:
+    """A batch as the index remembers it, so a re-run of it or of a half-published run is recognised.
+
+    ``digest`` hashes the content of the whole batch (every document's id and exact key, in
+    input order): the same inputs give the same digest whatever the batch is called.
+    ``run`` names the run that added it; an interrupted run's journal names it too, which
+    is how the next run tells whether the interrupted one committed. ``first`` is the
+    number its first document got (numbers only grow), so "the index before this batch" is
+    every number below it.
+    """
+
+    name: str
+    digest: str
+    run: str
+    first: int
+    documents: int
+    added: float
+
+
+LockWait = Callable[[str], None]
+
+
 class IndexStore(ABC):
     """A persistent LSH index: band keys → documents, documents → signatures."""
 
@@ -58,12 +81,30 @@ class IndexStore(ABC):
         """The stored documents with these numbers."""
 
     @abstractmethod
-    def add(self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object]) -> None:
-        """Store documents and their band keys, all or nothing, and the parameters if new."""
+    def add(
+        self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object],
+        batch: BatchRecord | None = None,
+    ) -> None:
+        """Store documents and their band keys, all or nothing, with the parameters if new and the batch record.
+
+        The store fills in ``batch.first``; a batch with no documents is recorded all the same.
+        """
 
     @abstractmethod
-    def lock(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the index for one run, so concurrent runs are serialised."""
+    def batch_records(self) -> dict[str, BatchRecord]:
+        """Every recorded batch by name (batches added before records existed are absent)."""
+
+    @abstractmethod
+    def identity(self) -> str | None:
+        """A random name given to the index when its first batch is added: a restarted, emptied or
+        replaced index has another one (or none), which is how a run notices."""
+
+    @abstractmethod
+    def lock(self, on_wait: LockWait | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the index for one run, so concurrent runs are serialised.
+
+        While another run holds it, ``on_wait`` is told once who holds it (pid, host, since when).
+        """
 
     @abstractmethod
     def stats(self) -> dict[str, object]:
@@ -93,3 +134,4 @@ def signature_bytes(signature: np.ndarray) -> bytes:
 
 def signature_from_bytes(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u4")
+

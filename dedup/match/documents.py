@@ -96,10 +96,16 @@ def verify_pair(
 
 
 def exact_matches(exact_keys: Sequence[int], sizes: Sequence[int]) -> list[DocumentMatch]:
-    """Each document with the same key as an earlier one, paired with the first of them."""
+    """Each document with the same key as an earlier one, paired with the first of them.
+
+    Documents with nothing to compare (empty, white space or punctuation only: no shingles)
+    repeat nothing: they are written as they are, never clustered.
+    """
     first_with_key: dict[int, int] = {}
     matches = []
     for position, key in enumerate(exact_keys):
+        if sizes[position] == 0:
+            continue
         earlier = first_with_key.setdefault(key, position)
         if earlier != position:
             matches.append(DocumentMatch(earlier, position, RemovalKind.EXACT, 1.0))

@@ -25,10 +25,20 @@ class IndexedMatch:
     similarity: float
 
 
-def match_index(store: IndexStore, params: IndexParams, sketches: Sketches, options: CorpusOptions) -> dict[int, IndexedMatch]:
+def match_index(
+    store: IndexStore, params: IndexParams, sketches: Sketches, options: CorpusOptions, before: int | None = None
+) -> dict[int, IndexedMatch]:
+    """The indexed document each batch document repeats, among documents numbered below ``before`` if given.
+
+    ``before`` is how a re-run of a batch already in the index sees the index as it was
+    before that batch: the same matches as the first time, never "a duplicate of itself".
+    """
     keys = sketches.exact_keys.view("int64").tolist()
     exact = store.exact(keys)
     candidates = store.candidates(band_keys(sketches.signatures, params))
+    if before is not None:
+        exact = [n if n is not None and n < before else None for n in exact]
+        candidates = [{n for n in found if n < before} for found in candidates]
     wanted = {n for found in candidates for n in found} | {n for n in exact if n is not None}
     stored = store.fetch(sorted(wanted))
     matches: dict[int, IndexedMatch] = {}

@@ -4,6 +4,10 @@ Text files (.txt/.md, folders searched recursively) give one document each and a
 written back as files; JSONL and Parquet inputs give one document per record and are
 written back as JSONL. ``--format auto`` tells them apart by extension; ``-`` is JSONL
 on standard input.
+
+Every document is read through one guarded function per kind (``read_text_input``,
+``read_jsonl``, ``read_parquet``), so whatever is wrong with an input comes out of
+:meth:`Sources.documents` as an InputError naming it, and the run goes on.
 """
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from pathlib import Path
 
 from dedup.errors import InputError, OutputError
 from dedup.read.document import Document
-from dedup.read.files import DEFAULT_MAX_BYTES, TEXT_SUFFIXES, Discovery, InputFile, discover, read_file
-from dedup.read.records import JSONL_SUFFIXES, PARQUET_SUFFIXES, read_jsonl, read_parquet
+from dedup.read.files import DEFAULT_MAX_BYTES, TEXT_SUFFIXES, Discovery, InputFile, discover, read_text_input
+from dedup.read.records import (
+    DEFAULT_MAX_RECORD_BYTES, JSONL_SUFFIXES, PARQUET_SUFFIXES, read_jsonl, read_parquet,
+)
 from dedup.read.streams import STDIN
 
 FORMATS = ("auto", "text", "jsonl", "parquet")
@@ -30,19 +36,22 @@ class Sources:
     total: int | None  # number of documents when known in advance
 
     def documents(
-        self, text_key: str = "text", id_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+        self, text_key: str = "text", id_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+        *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     ) -> Iterator[Document | InputError]:
+        """Each input's documents in order; never raises for bad input.
+
+        ``max_bytes`` bounds a text file, ``max_record_bytes`` one JSONL line or one
+        Parquet text value.
+        """
         for item in self.discovery.files:
             path = str(item.path)
             if not self.records:
-                try:
-                    yield read_file(item, max_bytes)
-                except InputError as exc:
-                    yield exc
+                yield read_text_input(item, max_bytes)
             elif path.lower().endswith(PARQUET_SUFFIXES):
-                yield from read_parquet(path, text_key, id_key)
+                yield from read_parquet(path, text_key, id_key, max_record_bytes=max_record_bytes)
             else:
-                yield from read_jsonl(path, text_key, id_key)
+                yield from read_jsonl(path, text_key, id_key, max_record_bytes)
 
 
 def format_of(path: str) -> str:

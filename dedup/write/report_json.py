@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -57,7 +58,7 @@ def write_report(
     """
     with atomic_output(path) as out:
         def put(text: str) -> None:
-            out.write(text.encode("utf-8", "replace"))
+            out.write(text.encode("utf-8", "backslashreplace"))
 
         put("{\n")
         put(f' "schema_version": {SCHEMA_VERSION},\n')
@@ -78,9 +79,13 @@ def write_report(
             before_publish()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def readable(text: str) -> str:
-    """``text`` with undecodable input bytes (kept as lone surrogates) shown as U+FFFD, so the report is valid UTF-8."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """``text`` with undecodable input bytes (kept as lone surrogates) and lone surrogates from JSON escapes
+    shown as U+FFFD, so the report is valid UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _preview(text: str) -> str:

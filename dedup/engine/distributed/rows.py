@@ -18,7 +18,7 @@ from dedup.engine.process import process_batch
 from dedup.index.bands import IndexParams, band_keys
 from dedup.model import CleanOptions
 from dedup.read.document import Document
-from dedup.read.records import PARQUET_SUFFIXES, read_jsonl, read_parquet
+from dedup.read.records import DEFAULT_MAX_RECORD_BYTES, PARQUET_SUFFIXES, read_jsonl, read_parquet
 from dedup.errors import InputError
 from dedup.signatures.minhash import MinHashParams
 
@@ -41,12 +41,14 @@ def file_of(positions: np.ndarray) -> np.ndarray:
     return np.asarray(positions, dtype=np.int64) >> FILE_SHIFT
 
 
-def read_file_rows(row: dict[str, Any], text_key: str, id_key: str | None) -> Iterator[dict[str, Any]]:
+def read_file_rows(
+    row: dict[str, Any], text_key: str, id_key: str | None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[dict[str, Any]]:
     """The documents (or the errors) of one input file, in order, as rows; streamed, so Ray cuts
     a large file into blocks as it goes instead of holding it whole."""
     path = row["path"]
     reader = read_parquet if path.lower().endswith(PARQUET_SUFFIXES) else read_jsonl
-    for n, item in enumerate(reader(path, text_key, id_key)):
+    for n, item in enumerate(reader(path, text_key, id_key, max_record_bytes=max_record_bytes)):
         pos = position(row["file"], n)
         if isinstance(item, InputError):
             yield {"pos": pos, "error": str(item), "id": "", "source": "", "text": "", "record": ""}
@@ -103,8 +105,8 @@ def key_rows(batch: dict[str, np.ndarray], params: IndexParams) -> dict[str, np.
     """The group-by keys of a block: one row per (document, band), and one per exact key.
 
     Only (band, key, position) travel: 24 bytes per row, the signatures stay behind and are
-    joined onto the few candidate pairs later. Documents without shingles take no part in
-    LSH (as on one machine); every document takes part in exact matching.
+    joined onto the few candidate pairs later. Documents without shingles (empty, white
+    space only) take no part at all, as on one machine: they repeat nothing.
     """
     ok = batch["error"] == ""
     pos = batch["pos"][ok].astype(np.int64)
@@ -112,7 +114,7 @@ def key_rows(batch: dict[str, np.ndarray], params: IndexParams) -> dict[str, np.
     keys = band_keys(signatures(batch["sig"][ok][live], params), params)
     band = np.tile(np.arange(params.bands, dtype=np.int64), len(keys))
     return {
-        "band": np.concatenate([band, np.full(len(pos), EXACT_BAND, dtype=np.int64)]),
-        "key": np.concatenate([keys.ravel(), batch["exact"][ok].astype(np.int64)]),
-        "pos": np.concatenate([np.repeat(pos[live], params.bands), pos]),
+        "band": np.concatenate([band, np.full(int(live.sum()), EXACT_BAND, dtype=np.int64)]),
+        "key": np.concatenate([keys.ravel(), batch["exact"][ok][live].astype(np.int64)]),
+        "pos": np.concatenate([np.repeat(pos[live], params.bands), pos[live]]),
     }
