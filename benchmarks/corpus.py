@@ -27,21 +27,16 @@ MB means 10**6 bytes of UTF-8 input; MB/s is on CPU time, per core.
 from __future__ import annotations
 
 import argparse
-import datetime
-import importlib.metadata
 import json
 import os
 import pickle
-import platform
 import random
 import re
 import resource
 import statistics
 import string
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,14 +47,14 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-SAMPLES = ROOT / "samples"
-README = HERE / "README.md"
+from _common import (
+    MB, README, SAMPLES, Log, Stopwatch, load_average, machine, mib, proc_memory, run_in_subprocess, show_section, timed,
+    utf8_len, versions,
+)
+
 SECTION = "## Corpus-scale dedup (benchmarks/corpus.py)"
 
 SEED = 20251125
-MB = 1_000_000
 DOC_BYTES = (1_000, 8_000)
 MAX_SENTENCES = 150  # more than any 8 KB document needs
 DUPLICATE_SHARE = 0.10
@@ -346,10 +341,6 @@ class Doc:
         return "\n\n".join(self.paragraphs) + "\n"
 
 
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
 @lru_cache(maxsize=None)
 def slot_names(template: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
@@ -596,13 +587,6 @@ def rensa_module() -> Any | None:
     return rensa
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, float]:
-    """(CPU, wall) seconds of one call; CPU time counts every thread, so MB/s stays per core."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    fn()
-    return time.process_time() - cpu, time.perf_counter() - wall
-
-
 def datasketch_loop(shingles: Sequence[list[bytes]]) -> None:
     import datasketch
     import xxhash
@@ -655,9 +639,9 @@ def throughput(texts: Sequence[str], passes: int, loop_bytes: int) -> dict[str, 
         loop_done = 0
 
         def add(name: str, nbytes: int, fn: Callable[[], Any]) -> None:
-            cpu, wall = timed(fn)
+            _, took = timed(fn)  # CPU time of every thread: MB/s stays per core
             row = run[name]
-            row.cpu, row.wall, row.bytes = row.cpu + cpu, row.wall + wall, row.bytes + nbytes
+            row.cpu, row.wall, row.bytes = row.cpu + took.cpu, row.wall + took.wall, row.bytes + nbytes
 
         for batch in batches:
             nbytes = sum(utf8_len(t) for t in batch)
@@ -729,18 +713,10 @@ def merged(*parts: dict[str, ToolTime]) -> dict[str, ToolTime]:
 # --- 3. LSH, and 4. end to end, each in a subprocess ---------------------------------------------------------
 
 
-def proc_status(pid: int | str = "self") -> dict[str, int]:
-    """VmRSS and VmHWM of a process in KiB (empty if it is gone)."""
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return {}
-    return {k: int(v.split()[0]) for k, v in (l.split(":", 1) for l in lines) if k in ("VmRSS", "VmHWM")}
-
-
 def lsh_case(path: Path) -> dict[str, Any]:
     """Sketch the corpus (in batches, single core), then time dedup's exact and LSH matching on it."""
-    from dedup.match.documents import CorpusOptions, exact_matches, near_matches
+    from dedup import CorpusOptions
+    from dedup.match.documents import exact_matches, near_matches  # internal: the LSH stage is what is timed
     from dedup.signatures.minhash import sketch
 
     sketch(["warm-up text for the compiled kernels"])
@@ -749,8 +725,9 @@ def lsh_case(path: Path) -> dict[str, Any]:
 
     def flush() -> None:
         nonlocal cpu, wall
-        c, w = timed(lambda: parts.append(sketch(batch)))
-        cpu, wall = cpu + c, wall + w
+        part, took = timed(lambda: sketch(batch))
+        parts.append(part)
+        cpu, wall = cpu + took.cpu, wall + took.wall
         batch.clear()
 
     for _, text in read_texts(path):
@@ -764,16 +741,15 @@ def lsh_case(path: Path) -> dict[str, Any]:
     sizes = np.concatenate([p.sizes for p in parts]).tolist()
     keys = np.concatenate([p.exact_keys for p in parts]).tolist()
     parts.clear()
-    before = proc_status()
+    before = proc_memory()
     options = CorpusOptions()
-    found: dict[str, Any] = {}
-    exact_cpu, exact_wall = timed(lambda: found.update(exact=exact_matches(keys, sizes)))
-    near_cpu, near_wall = timed(lambda: found.update(near=near_matches(signatures, sizes, keys, options)))
-    after = proc_status()
+    exact, exact_took = timed(lambda: exact_matches(keys, sizes))
+    near, near_took = timed(lambda: near_matches(signatures, sizes, keys, options))
+    after = proc_memory()
     return {
         "docs": len(sizes), "bytes": nbytes, "sketch_cpu": cpu, "sketch_wall": wall,
-        "exact_cpu": exact_cpu, "exact_wall": exact_wall, "near_cpu": near_cpu, "near_wall": near_wall,
-        "exact_pairs": len(found["exact"]), "near_pairs": len(found["near"]),
+        "exact_cpu": exact_took.cpu, "exact_wall": exact_took.wall, "near_cpu": near_took.cpu, "near_wall": near_took.wall,
+        "exact_pairs": len(exact), "near_pairs": len(near),
         "rss_before_kb": before.get("VmRSS", 0), "hwm_before_kb": before.get("VmHWM", 0),
         "hwm_after_kb": after.get("VmHWM", 0),
     }
@@ -781,65 +757,25 @@ def lsh_case(path: Path) -> dict[str, Any]:
 
 def e2e_case(source: Path, out: Path, jobs: int) -> dict[str, Any]:
     """``dedup clean`` as a user runs it: JSONL in, JSONL and report.json out."""
-    from dedup.engine.local import RunOptions, clean_paths
+    from dedup import RunOptions, clean_paths
 
-    cpu, wall = time.process_time(), time.perf_counter()
+    watch = Stopwatch()
     # report.html is written by default only up to 50,000 documents: off, so that 10k and 100k do the same work
     summary = clean_paths([source], out, RunOptions(id_key="id", jobs=jobs, show_progress=False, html=False))
-    wall = time.perf_counter() - wall
-    self_usage = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    took = watch.read()
     return {
-        "wall": wall, "main_cpu": time.process_time() - cpu, "children_cpu": children.ru_utime + children.ru_stime,
-        "main_maxrss_kb": self_usage.ru_maxrss, "worker_maxrss_kb": children.ru_maxrss,
+        "wall": took.wall, "main_cpu": took.cpu, "children_cpu": took.children_cpu,
+        "main_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "worker_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         "documents": summary.documents, "duplicate": summary.duplicate, "clusters": summary.clusters,
     }
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Summed RSS of a process and all its descendants (shared pages counted in each: an upper bound)."""
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        total += proc_status(current).get("VmRSS", 0)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                todo.extend(int(c) for c in children.read_text().split())
-            except OSError:
-                pass
-    return total
-
-
 def run_case(args: Sequence[str], poll: bool = False) -> dict[str, Any]:
     """Run this script on a case in a fresh interpreter; with ``poll``, track the process tree's summed RSS."""
-    command = [sys.executable, str(Path(__file__).resolve()), *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    stop = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not stop.wait(0.2):
-            peak = max(peak, tree_rss_kb(process.pid))
-
-    watcher = threading.Thread(target=watch, daemon=True)
+    result = run_in_subprocess(__file__, args, timeout=CASE_TIMEOUT_S, interval=0.2 if poll else None)
     if poll:
-        watcher.start()
-    try:
-        stdout, stderr = process.communicate(timeout=CASE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise RuntimeError(f"case {' '.join(args)} ran past {CASE_TIMEOUT_S} s") from None
-    finally:
-        stop.set()
-    if process.returncode != 0:
-        sys.stderr.write(stderr)
-        raise RuntimeError(f"case {' '.join(args)} failed with exit code {process.returncode}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    if poll:
-        watcher.join()
-        result["tree_peak_kb"] = peak
+        result["tree_peak_kb"] = result["tree"]["peak_rss_kb"]
     return result
 
 
@@ -983,32 +919,8 @@ def signature_subset(path: Path) -> tuple[list[str], list[str]]:
 # --- output -----------------------------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor() or "unknown CPU",
-    )
-    versions = []
-    for package in ("numpy", "numba", "datasketch", "rensa"):
-        try:
-            versions.append(f"{package} {importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{package} not installed")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{datetime.date.today().isoformat()}, {model}, nproc {os.cpu_count()}, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, load average {load} at start, "
-        f"Python {platform.python_version()}, {', '.join(versions)}, dedup at {code_version()}"
-    )
-
-
-def code_version() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return commit + (" + uncommitted changes in dedup/" if git("status", "--porcelain", "dedup") else "")
+def host() -> str:
+    return machine(versions(("numpy", "numba", "datasketch", "rensa")), load=f"{load_average()} at start")
 
 
 def fmt_rate(value: float) -> str:
@@ -1036,10 +948,6 @@ def throughput_table(ja: dict[str, ToolTime], en: dict[str, ToolTime]) -> str:
         lines.append(f"| {label}{note} | {' | '.join(cells)} | {factor:.1f}× | "
                      f"{reference if reference is not None else '—'} |")
     return "\n".join(lines)
-
-
-def mib(kb: float) -> str:
-    return f"{kb / 1024:,.0f} MiB"
 
 
 def scale_table(results: Sequence[SizeResult]) -> str:
@@ -1266,19 +1174,6 @@ def render(ja: dict[str, ToolTime], en: dict[str, ToolTime], results: Sequence[S
     ])
 
 
-def write_readme(section: str) -> None:
-    """Replace this benchmark's section of the README (or append it), leaving every other section as it is."""
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    else:
-        following = text.find("\n## ", start + len(SECTION))
-        rest = "" if following < 0 else text[following + 1 :]
-        text = text[:start] + section + "\n" + ("\n" + rest if rest else "")
-    README.write_text(text, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k documents only (under 3 minutes)")
@@ -1290,9 +1185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.from_saved:
         section = render(*pickle.loads(args.from_saved.read_bytes()))
-        print(section)
-        if args.write_readme:
-            write_readme(section)
+        show_section(section, args.write_readme)
         return 0
     if args.lsh_case:
         print(json.dumps(lsh_case(args.lsh_case)))
@@ -1302,11 +1195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(e2e_case(Path(source), Path(out), int(jobs))))
         return 0
 
-    started = time.perf_counter()
-    host = machine()
-
-    def log(line: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
+    log = Log()
+    machine_line = host()
 
     pool = load_pool()
     sizes = SIZES[:1] if args.quick else SIZES
@@ -1324,13 +1214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ja = throughput(ja_texts, passes, LOOP_BYTES // (2 if args.quick else 1))
         en = throughput(en_texts, passes, LOOP_BYTES // (2 if args.quick else 1))
         log("signature throughput done")
-    inputs = (ja, en, results, host, passes, (time.perf_counter() - started) / 60)
+    inputs = (ja, en, results, machine_line, passes, (time.perf_counter() - log.started) / 60)
     if args.save:
         args.save.write_bytes(pickle.dumps(inputs))
     section = render(*inputs)
-    print(section)
-    if args.write_readme:
-        write_readme(section)
+    show_section(section, args.write_readme)
     return 0
 
 

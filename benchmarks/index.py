@@ -32,7 +32,6 @@ import contextlib
 import datetime
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -50,10 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-SAMPLES = ROOT / "samples"
-README = HERE / "README.md"
+from _common import SAMPLES, Log, best_of, load_average, machine, run_in_subprocess, show_section, timed
+
 SECTION = "## Persistent index (benchmarks/index.py)"
 
 SEED = 20251124
@@ -183,10 +180,10 @@ def read_texts(path: Path) -> list[str]:
 
 
 def _sketch_chunk(texts: list[str]):
-    from dedup.signatures.minhash import sketch
-    from dedup.within import clean_document
+    from dedup import clean_text
+    from dedup.signatures.minhash import sketch  # internal: match_index is timed alone, on the engine's sketches
 
-    return sketch([clean_document(t).text for t in texts])
+    return sketch([clean_text(t).text for t in texts])
 
 
 def batch_sketches(path: Path, workdir: Path) -> Path:
@@ -205,11 +202,13 @@ def batch_sketches(path: Path, workdir: Path) -> Path:
 
 
 def run_backend(backend: str, location: str, config: Config, workdir: Path) -> dict:
-    from dedup.engine.local import RunOptions, clean_paths
-    from dedup.index.bands import IndexParams, band_keys
+    from dedup import CorpusOptions, RunOptions, clean_paths
+
+    # internal: the index is the stage measured, filled and queried directly (store.add, candidates, match_index)
+    from dedup.index.bands import IndexParams
+    from dedup.index.matching import match_index
     from dedup.index.open import open_index
-    from dedup.match.documents import CorpusOptions
-    from dedup.match.indexed import match_index
+    from dedup.match.lsh import band_keys
     from dedup.signatures.minhash import Sketches
 
     corpus = CorpusOptions()
@@ -257,11 +256,10 @@ def run_backend(backend: str, location: str, config: Config, workdir: Path) -> d
     store.close()
 
     # 4. real text: a batch of articles into the index, then the batch of near-copies and new ones
-    calls = timed(store_class, ("lock", "read_meta", "exact", "candidates", "fetch", "add"))
+    calls = time_methods(store_class, ("lock", "read_meta", "exact", "candidates", "fetch", "add"))
     options = RunOptions(index=location, id_key="id", jobs=2, show_progress=False)
-    t = time.perf_counter()
-    summary = clean_paths([workdir / "seed.jsonl"], workdir / f"seed-{backend}.jsonl", options, batch="seed")
-    result["seed_batch"] = {"documents": summary.documents, "seconds": time.perf_counter() - t, "added": summary.indexed,
+    summary, took = timed(lambda: clean_paths([workdir / "seed.jsonl"], workdir / f"seed-{backend}.jsonl", options, batch="seed"))
+    result["seed_batch"] = {"documents": summary.documents, "seconds": took.wall, "added": summary.indexed,
                             "duplicates_of_index": summary.duplicates_of_index, "store_seconds": dict(calls)}
     progress(f"{backend}: seed batch of {summary.documents:,} in {result['seed_batch']['seconds']:.1f} s")
 
@@ -272,9 +270,8 @@ def run_backend(backend: str, location: str, config: Config, workdir: Path) -> d
     store.close()
 
     calls.update(dict.fromkeys(calls, 0.0))
-    t = time.perf_counter()
-    summary = clean_paths([workdir / "batch.jsonl"], workdir / f"batch-{backend}.jsonl", options, batch="batch")
-    clean_seconds = time.perf_counter() - t
+    summary, took = timed(lambda: clean_paths([workdir / "batch.jsonl"], workdir / f"batch-{backend}.jsonl", options, batch="batch"))
+    clean_seconds = took.wall
     result["batch"] = {
         "documents": summary.documents, "match_index_seconds": match_seconds, "match_index_found": len(matches),
         "clean_seconds": clean_seconds, "duplicates_of_index": summary.duplicates_of_index,
@@ -288,17 +285,7 @@ def run_backend(backend: str, location: str, config: Config, workdir: Path) -> d
     return result
 
 
-def best_of(times: int, action):
-    """(shortest wall time, result) of ``times`` calls."""
-    best, result = float("inf"), None
-    for _ in range(times):
-        t = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - t)
-    return best, result
-
-
-def timed(cls: type, names: Sequence[str]) -> dict[str, float]:
+def time_methods(cls: type, names: Sequence[str]) -> dict[str, float]:
     """Wrap these methods of a store class to add up their wall time (``lock``: acquiring it) into the returned dict."""
     totals = dict.fromkeys(names, 0.0)
 
@@ -311,9 +298,9 @@ def timed(cls: type, names: Sequence[str]) -> dict[str, float]:
                 totals[name] += time.perf_counter() - t
 
         @contextlib.contextmanager
-        def timed_lock(self):
+        def timed_lock(self, *args, **kwargs):
             t = time.perf_counter()
-            with method(self):
+            with method(self, *args, **kwargs):
                 totals[name] += time.perf_counter() - t
                 yield
 
@@ -339,8 +326,7 @@ def size_of(backend: str, location: str, workdir: Path) -> dict:
             "used_memory_peak": memory["used_memory_peak"], "aof_bytes": aof, "keys": client.dbsize(), "hashes_bytes": hashes}
 
 
-def progress(line: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+progress = Log()
 
 
 # -- the Redis server ---------------------------------------------------------------------
@@ -402,14 +388,11 @@ class RedisServer:
 
 
 def child(backend: str, location: str, config: Config, workdir: Path) -> dict:
-    """Run one backend in a fresh interpreter, so its peak memory is its own."""
-    out = workdir / f"result-{backend}.json"
-    subprocess.run(
-        [sys.executable, __file__, "--child", backend, "--location", location, "--workdir", str(workdir),
-         "--docs", str(config.docs), "--seed-docs", str(config.seed_docs), "--batch-docs", str(config.batch_docs)],
-        check=True,
-    )
-    return json.loads(out.read_text())
+    """Run one backend in a fresh interpreter, so its peak memory is its own (its progress lines pass through)."""
+    return run_in_subprocess(
+        __file__, ["--child", backend, "--location", location, "--workdir", str(workdir), "--docs", str(config.docs),
+                   "--seed-docs", str(config.seed_docs), "--batch-docs", str(config.batch_docs)],
+        interval=None, show_stderr=True)
 
 
 def main() -> None:
@@ -434,15 +417,11 @@ def main() -> None:
         saved, *others = (json.loads(Path(path).read_text()) for path in args.render)
         text = section(Config(**saved["config"]), saved["results"], saved["load"], saved["versions"], saved["same"], saved["machine"],
                        [o["results"] for o in others if o["config"] == saved["config"]])
-        print(text)
-        if args.write_readme:
-            write_readme(text)
+        show_section(text, args.write_readme)
         return
 
     if args.child:
-        workdir = Path(args.workdir)
-        result = run_backend(args.child, args.location, config, workdir)
-        (workdir / f"result-{args.child}.json").write_text(json.dumps(result))
+        print(json.dumps(run_backend(args.child, args.location, config, Path(args.workdir))))
         return
 
     load = os.getloadavg()
@@ -457,7 +436,7 @@ def main() -> None:
         batch_sketches(workdir / "batch.jsonl", workdir)
         progress(f"sketched the batch in {time.perf_counter() - t:.1f} s")
         results: dict[str, dict] = {}
-        versions = {"sqlite": sqlite3.sqlite_version}
+        software = {"sqlite": sqlite3.sqlite_version}
         for backend in args.backends.split(","):
             if backend == "sqlite":
                 results["sqlite"] = child("sqlite", str(workdir / "index.sqlite"), config, workdir)
@@ -467,7 +446,7 @@ def main() -> None:
             elif backend == "redis":
                 server = RedisServer(workdir / "redis")
                 server.start()
-                versions["redis"] = server.version()
+                software["redis"] = server.version()
                 results["redis"] = child("redis", server.url, config, workdir)
                 server.stop()
                 results["redis"]["restart_seconds"] = server.start()
@@ -476,14 +455,12 @@ def main() -> None:
             else:
                 raise SystemExit(f"unknown backend {backend!r}")
         same = same_decisions(workdir, list(results)) if len(results) > 1 else None
-        machine = machine_line(started, load, versions)
-        text = section(config, results, load, versions, same, machine)
+        host = machine_line(started, load, software)
+        text = section(config, results, load, software, same, host)
         if args.save_results:
             Path(args.save_results).write_text(json.dumps(
-                {"config": asdict(config), "results": results, "load": load, "versions": versions, "same": same, "machine": machine}, indent=1))
-        print(text)
-        if args.write_readme:
-            write_readme(text)
+                {"config": asdict(config), "results": results, "load": load, "versions": software, "same": same, "machine": host}, indent=1))
+        show_section(text, args.write_readme)
     finally:
         if server is not None:
             server.stop()
@@ -494,19 +471,15 @@ def main() -> None:
 # -- the README section ---------------------------------------------------------------------
 
 
-def machine_line(started: datetime.datetime, load: Sequence[float], versions: dict[str, str]) -> str:
+def machine_line(started: datetime.datetime, load: Sequence[float], software: dict[str, str]) -> str:
     import redis
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    machine = (
-        f"{started.strftime('%Y-%m-%d %H:%M')} (start), {model}, nproc {os.cpu_count()}, {memory:.0f} GiB RAM, "
-        f"load average {', '.join(f'{x:.2f}' for x in load)} at start, {', '.join(f'{x:.2f}' for x in os.getloadavg())} at the end (shared machine), Python {platform.python_version()}, "
-        f"numpy {np.__version__}, SQLite {versions.get('sqlite')}, redis-server {versions.get('redis', '—')}, "
-        f"redis-py {redis.__version__}, dedup at {code_version()}"
+    return machine(
+        [f"numpy {np.__version__}", f"SQLite {software.get('sqlite')}", f"redis-server {software.get('redis', '—')}",
+         f"redis-py {redis.__version__}"],
+        load=f"{load_average(load)} at start, {load_average()} at the end (shared machine)",
+        when=f"{started.strftime('%Y-%m-%d %H:%M')} (start)",
     )
-    return machine
 
 
 def section(config: Config, results: dict[str, dict], load: Sequence[float], versions: dict[str, str], same: bool | None,
@@ -573,7 +546,6 @@ def section(config: Config, results: dict[str, dict], load: Sequence[float], ver
         row("peak RSS (workers)", lambda r: f"{r['peak_rss_mib']:,.0f} MiB ({r['workers_peak_rss_mib']:,.0f} MiB)"),
     ]
     if "redis" in results:
-        r = results["redis"]
         lines.append(row("server restart (AOF reload)", lambda r: f"{r['restart_seconds']:.1f} s" if "restart_seconds" in r else "—"))
         lines.append(row("size after the real batches", lambda r: (
             f"{mib(r['size_after']['file_bytes'] + r['size_after']['wal_bytes'])}" if r["backend"] == "sqlite"
@@ -691,28 +663,6 @@ def verdict(config: Config, results: dict[str, dict], same: bool | None, others:
 
 def mib(value: float) -> str:
     return f"{value / 2**20:,.0f} MiB" if value < 2**30 else f"{value / 2**30:,.2f} GiB"
-
-
-def code_version() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return commit + (" + uncommitted changes in dedup/" if git("status", "--porcelain", "dedup") else "")
-
-
-def write_readme(text: str) -> None:
-    """Replace this benchmark's section of the README (it is the last one), or append it."""
-    current = README.read_text(encoding="utf-8")
-    at = current.find(SECTION)
-    if at >= 0:
-        rest = current[at + len(SECTION) :]
-        following = re.search(r"^## ", rest, flags=re.M)
-        tail = rest[following.start() :] if following else ""
-        current = current[:at].rstrip("\n") + "\n\n" + text + ("\n" + tail if tail else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    README.write_text(current, encoding="utf-8")
 
 
 if __name__ == "__main__":

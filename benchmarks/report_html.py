@@ -12,8 +12,9 @@
 3. Opens the page in headless Chromium (``--dump-dom``, no virtual time) several times and
    reads back what the page recorded with ``performance.now()`` (milliseconds since
    navigation start): the JSON parse, the table built and laid out, one document view
-   opened from ``#doc=<id>`` (build + layout), and with ``?bench=1`` sorting/filtering
-   the table and showing all 10,000 rows; plus the wall time of the whole Chromium run.
+   opened from ``#doc=<id>`` (build + layout), and, with TABLE_BENCH added to a copy of
+   the page's script, sorting/filtering the table and showing all 10,000 rows; plus the
+   wall time of the whole Chromium run.
 
 Run from the repository root: ``python benchmarks/report_html.py`` (about 3 minutes on 2
 cores), ``--docs 2000`` for a smaller run, ``--write-readme`` to refresh this benchmark's
@@ -22,10 +23,10 @@ section of benchmarks/README.md, ``--keep DIR`` to keep the generated run and pa
 from __future__ import annotations
 
 import argparse
-import datetime
+import base64
+import hashlib
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -39,18 +40,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-README = HERE / "README.md"
+from dedup import RunOptions, clean_paths
+
+# The stages this benchmark times one by one (load, render, write) are what write_html_report does in one call.
+from dedup.report.html import page_data, render_html, script_json
+from dedup.report.load import document_texts, load_report
+from dedup.write.atomic import write_atomic
+
+from _common import README, load_average, machine, show_section, timed, utf8_len
+from within import build_pool, large_document, load_samples, rotate  # the same generator as the cleaning benchmark
+
 SECTION = "## HTML report (benchmarks/report_html.py)"
-sys.path.insert(0, str(HERE))
-
-from within import build_pool, large_document, load_samples, rotate  # noqa: E402  (the same generator as the cleaning benchmark)
-
-from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
-from dedup.report.html import page_data, render_html, script_json  # noqa: E402
-from dedup.report.load import document_texts, load_report  # noqa: E402
-from dedup.write.atomic import write_atomic  # noqa: E402
 
 SEED = 20251124
 DOC_BYTES = (2_000, 6_000)
@@ -66,10 +66,39 @@ TARGET_VIEW_MS = 300  # one document view opened
 TARGET_MB = 50  # file size
 PAGE_ROWS = 500  # rows the page's table shows at first (PAGE in dedup/report/html.py)
 LARGE_BYTES = 1_000_000  # one long document, to show what a view costs beyond article size
+# Timings of table operations, run at the end of the page's own script (where its functions are in scope) in a
+# copy of the page made for them: the page a user opens carries no benchmark code.
+TABLE_BENCH = """
+{
+  var bench = {};
+  var time = function (name, action) {
+    var t = performance.now(); action(); tbody.getBoundingClientRect(); bench[name] = +(performance.now() - t).toFixed(1);
+  };
+  time("sort_id", function () { state.key = "id"; state.dir = 1; renderTable(); });
+  time("sort_share", function () { state.key = "share"; state.dir = -1; renderTable(); });
+  time("filter_duplicate", function () { fStatus.value = "duplicate"; renderTable(); });
+  time("filter_min_1000", function () { fStatus.value = ""; fMin.value = "1000"; renderTable(); });
+  time("filter_id", function () { fMin.value = "0"; fId.value = "0042"; renderTable(); });
+  time("show_all", function () { fId.value = ""; state.limit = Infinity; renderTable(); });
+  bench.rows_shown = tbody.rows.length;
+  if (performance.memory) bench.js_heap_mb = +(performance.memory.usedJSHeapSize / 1048576).toFixed(1);
+  root.setAttribute("data-bench", JSON.stringify(bench));
+}
+"""
 
 
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
+def csp_hash(source: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+
+
+def with_script(page: str, extra: str) -> str:
+    """``page`` with ``extra`` run at the end of its own script, and the Content-Security-Policy's hash of that script
+    updated so that the browser still runs it (the same as tests/test_browser.py does for its self-test)."""
+    (script,) = re.findall(r"<script>(.*?)</script>", page, re.S)
+    end = "})();\n"
+    assert script.endswith(end) and page.count(csp_hash(script)) == 1, "report.js is no longer one function"
+    longer = script[: -len(end)] + extra + end
+    return page.replace(csp_hash(script), csp_hash(longer)).replace(f"<script>{script}</script>", f"<script>{longer}</script>")
 
 
 def paragraphs_for(rng: random.Random, sentences: Sequence[str], variant: int, nbytes: int) -> list[str]:
@@ -204,7 +233,9 @@ def measure_browser(binary: str, page: Path, view_ids: dict[str, str]) -> dict[s
             "view_ms": median([float(a["data-view-ms"]) for a in attrs]),
             "ready_ms": median([float(a["data-view-ready-ms"]) for a in attrs]),
         }
-    bench = [json.loads(html_attributes(chromium_dom(binary, url + "?bench=1")[0])["data-bench"])
+    bench_page = page.with_name("report-bench.html")
+    bench_page.write_text(with_script(page.read_text(encoding="utf-8"), TABLE_BENCH), encoding="utf-8")
+    bench = [json.loads(html_attributes(chromium_dom(binary, bench_page.as_uri())[0])["data-bench"])
              for _ in range(CHROMIUM_RUNS)]
     result["table_ops"] = {k: median([b[k] for b in bench]) for k in bench[0]}
     return result
@@ -233,22 +264,6 @@ def chromium_version(binary: str) -> str:
     return out.strip() or "chromium (version unknown)"
 
 
-def code_version() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return commit + (" + uncommitted changes in dedup/" if git("status", "--porcelain", "dedup") else "")
-
-
-def machine(load: Sequence[float], binary: str) -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
-    return (f"{datetime.date.today().isoformat()}, {model}, nproc {os.cpu_count()}, load average "
-            f"{', '.join(f'{x:.2f}' for x in load)} at start, Python {platform.python_version()}, "
-            f"{chromium_version(binary)} (headless), dedup at {code_version()}")
-
-
 def run(count: int, keep: Path | None) -> dict[str, Any]:
     binary = chromium_binary()
     load = os.getloadavg()
@@ -257,31 +272,18 @@ def run(count: int, keep: Path | None) -> dict[str, Any]:
         inputs, out = work / "in", work / "out"
         if keep is not None and work.exists():
             shutil.rmtree(work)
-        started = time.perf_counter()
-        patterns = generate(inputs, count)
-        generated = time.perf_counter() - started
-
-        started = time.perf_counter()
-        clean_paths([inputs], out, RunOptions(show_progress=False))
-        cleaned = time.perf_counter() - started
-
-        started = time.perf_counter()
-        report = load_report(out)
-        texts = document_texts(report)
-        loaded = time.perf_counter() - started
+        patterns, generated = timed(lambda: generate(inputs, count))
+        _, cleaned = timed(lambda: clean_paths([inputs], out, RunOptions(show_progress=False)))
+        report, loaded = timed(lambda: load_report(out))
+        texts, loaded_texts = timed(lambda: document_texts(report))
         renders = []
         for _ in range(3):
-            started = time.perf_counter()
-            page = render_html(report, texts)
-            renders.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        data = page_data(report, texts)
-        data_s = time.perf_counter() - started
+            page, took = timed(lambda: render_html(report, texts))
+            renders.append(took.wall)
+        data, data_took = timed(lambda: page_data(report, texts))
         data_bytes = len(script_json(data).encode("utf-8"))
-        started = time.perf_counter()
         target = out / "report.html"
-        write_atomic(target, page.encode("utf-8"))
-        written = time.perf_counter() - started
+        _, written = timed(lambda: write_atomic(target, page.encode("utf-8")))
 
         documents = report["documents"]
         by_removed = sorted((d for d in documents if d["status"] == "cleaned"), key=lambda d: -len(d["removed"]))
@@ -291,16 +293,16 @@ def run(count: int, keep: Path | None) -> dict[str, Any]:
         large = measure_large_view(binary, work, LARGE_BYTES)
         detail = data["detail"]
         return {
-            "machine": machine(load, binary),
+            "machine": machine([f"{chromium_version(binary)} (headless)"], load=f"{load_average(load)} at start"),
             "count": count,
             "patterns": patterns,
             "totals": report["totals"],
-            "generate_s": generated,
-            "clean_s": cleaned,
-            "load_s": loaded,
+            "generate_s": generated.wall,
+            "clean_s": cleaned.wall,
+            "load_s": loaded.wall + loaded_texts.wall,
             "render_s": min(renders),
-            "page_data_s": data_s,
-            "write_s": written,
+            "page_data_s": data_took.wall,
+            "write_s": written.wall,
             "html_bytes": target.stat().st_size,
             "data_bytes": data_bytes,
             "report_json_bytes": (out / "report.json").stat().st_size,
@@ -396,14 +398,6 @@ def section(r: dict[str, Any]) -> str:
     ])
 
 
-def write_readme(text: str) -> None:
-    """Replace this benchmark's section of benchmarks/README.md (or append it), leaving the other sections."""
-    old = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    README.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--docs", type=int, default=10_000, help="documents to generate [10000]")
@@ -411,16 +405,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--keep", type=Path, help="keep the generated run (inputs, outputs, report.html) here")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     args = parser.parse_args(argv)
+    if args.write_readme and args.docs != 10_000:
+        parser.error("--write-readme only with the full 10,000 documents")
     result = run(args.docs, args.keep)
-    text = section(result)
-    print(text)
+    show_section(section(result), args.write_readme)
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
-    if args.write_readme:
-        if args.docs != 10_000:
-            sys.exit("--write-readme only with the full 10,000 documents")
-        write_readme(text)
-        print(f"wrote {README}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,34 +18,28 @@ which is the handle for ``python -m cProfile -s cumulative benchmarks/within.py 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
-import platform
 import random
 import re
 import resource
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
 from dedup import clean_text
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-SAMPLES = ROOT / "samples"
-README = HERE / "README.md"
+from _common import (
+    MB, README, SAMPLES, CaseTimeout, Stopwatch, load_average, machine, run_in_subprocess, show_section, utf8_len,
+)
+
 SECTION = "## Within-document cleaning (benchmarks/within.py)"
 
 SEED = 20251124
-MB = 1_000_000
 MARKER = "---END---"
 TARGET_MBPS = 2.0  # article-sized documents, per core
 TARGET_5MB_SECONDS = 10.0
@@ -141,10 +135,6 @@ class Timing:
         """Per core, on CPU time: the process is single-threaded, and CPU time is less inflated
         by other jobs on the shared machine than wall time is."""
         return self.input_bytes * self.passes / MB / self.cpu
-
-
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -340,9 +330,10 @@ def large_document(pool: Pool, nbytes: int, repeat_share: float = 0.3, seed: int
 
 def timed(text: str) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds and cleaned text of one ``clean_text`` call."""
-    wall, cpu = time.perf_counter(), time.process_time()
+    watch = Stopwatch()
     cleaned = clean_text(text).text
-    return time.perf_counter() - wall, time.process_time() - cpu, cleaned
+    took = watch.read()
+    return took.wall, took.cpu, cleaned
 
 
 def time_groups(named_docs: Sequence[tuple[str, str]], min_seconds: float) -> list[Timing]:
@@ -399,16 +390,12 @@ def time_size(megabytes: float, repeats: int) -> Timing | None:
 
     None when it ran past CASE_TIMEOUT_S, so that one pathological size cannot stall the run.
     """
-    command = [sys.executable, str(Path(__file__).resolve()), "--case", str(megabytes), "--repeats", str(repeats)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=CASE_TIMEOUT_S, check=True)
-    except subprocess.TimeoutExpired:
+        f = run_in_subprocess(__file__, ["--case", str(megabytes), "--repeats", str(repeats)], timeout=CASE_TIMEOUT_S,
+                     interval=None)
+    except CaseTimeout:
         print(f"single document of {megabytes:g} MB: over {CASE_TIMEOUT_S} s, left out", file=sys.stderr)
         return None
-    except subprocess.CalledProcessError as failed:
-        sys.stderr.write(failed.stderr)
-        raise
-    f = json.loads(done.stdout.strip().splitlines()[-1])
     return Timing(
         f"single document, {megabytes:g} MB", 1, f["bytes"], f["chars"], f["removed_chars"], f["wall"], f["cpu"],
         best_of=repeats, first_wall=f["first_wall"], rss_before_kb=f["rss_before_kb"], peak_rss_kb=f["peak_rss_kb"],
@@ -421,29 +408,6 @@ def growth_exponent(sizes: Sequence[Timing]) -> float:
         return math.nan
     slope, _ = np.polyfit(np.log([t.input_bytes for t in sizes]), np.log([t.cpu for t in sizes]), 1)
     return float(slope)
-
-
-def machine(load: Sequence[float]) -> str:
-    """Date, CPU, core count, load at start and code version: the figures mean nothing without them."""
-    model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor() or "unknown CPU",
-    )
-    return (
-        f"{datetime.date.today().isoformat()}, {model}, nproc {os.cpu_count()}, "
-        f"load average {', '.join(f'{x:.2f}' for x in load)} at start, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, dedup at {code_version()}"
-    )
-
-
-def code_version() -> str:
-    """Commit of the checkout, flagged when ``dedup/`` has uncommitted changes (they are what ran)."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return commit + (" + uncommitted changes in dedup/" if git("status", "--porcelain", "dedup") else "")
 
 
 def table(rows: Sequence[Timing]) -> str:
@@ -508,7 +472,7 @@ def report(
             ".venv/bin/python -m cProfile -s cumulative benchmarks/within.py --case 5  # profile 5 MB",
             "```",
             "",
-            f"Machine: {machine(load)}.",
+            f"Machine: {machine([f'numpy {np.__version__}'], load=f'{load_average(load)} at start')}.",
             "",
             "Everything runs single-process, single-threaded; MB = 10^6 bytes of UTF-8 input; MB/s per "
             "core = input × passes / CPU time (the machine is shared, and CPU time is much less inflated by other "
@@ -528,17 +492,6 @@ def report(
             "",
         ]
     )
-
-
-def write_readme(section: str) -> None:
-    """Replace this script's section of benchmarks/README.md (or create the file), leaving the rest."""
-    old = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: section + "\n", old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    README.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -564,10 +517,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows += by_pattern + [total("corpus: all", by_pattern)]
     size_rows = [row for row in (time_size(mb, repeats) for mb in sizes) if row is not None]
     section = report(rows, size_rows, corpus, budget, load, 5.0 in sizes)
-    print(section)
-    if args.write_readme:
-        write_readme(section)
-        print(f"wrote {README}", file=sys.stderr)
+    show_section(section, args.write_readme)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from typing import Any
 import click
 
 from dedup import __version__
-from dedup.engine.local import clean_paths, recover_output
+from dedup.engine.local import clean_paths
+from dedup.engine.session import recover_output
 from dedup.options import RunOptions
 from dedup.errors import DedupError
 from dedup.index.open import open_index
@@ -118,7 +119,7 @@ def main() -> None:
 @click.option("--index", "index", metavar="LOCATION", help="Persistent index of earlier batches: a SQLite file, or redis://host:port/db.")
 @click.option("--batch", metavar="NAME", help="Name of this batch in the index [default: start time, UTC].")
 @click.option("--html/--no-html", default=None, help="Write report.html beside report.json [default: up to 50,000 documents].")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run on this machine, or on a Ray cluster (JSONL/Parquet inputs; --out is then a folder of part files).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run on this machine, or on a Ray cluster (the same inputs, options and outputs; JSONL/Parquet inputs give a folder of part files).")
 @click.option("--out-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="Part files of --engine ray: auto is Parquet when every input is Parquet, else JSONL.")
 @click.option("--ray-address", metavar="ADDRESS", help="Ray cluster to join (e.g. ray://head:10001 or auto) [default: start a local Ray].")
 @click.option("--write-duplicates", is_flag=True, help="Also write duplicate documents (to OUT/_duplicates/, or <out>.duplicates.jsonl).")
@@ -153,7 +154,7 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
         html=html, show_progress=False if quiet else None,
     )
     if engine == "local" and out_format == "parquet":
-        raise click.UsageError("--out-format parquet: Parquet parts are written by --engine ray; the local engine writes JSONL")
+        raise click.UsageError("--out-format is for --engine ray's parts; the local engine writes Parquet when --out ends in .parquet")
     if engine == "ray":
         _clean_on_ray(paths, out, options, ray_address, out_format, quiet)
         return
@@ -173,20 +174,19 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
 def _clean_on_ray(
     paths: tuple[str, ...], out: str | None, options: RunOptions, address: str | None, out_format: str, quiet: bool
 ) -> None:
-    if out is None or options.index is not None:
-        raise click.UsageError("--engine ray needs --out FOLDER and takes no --index")
+    """``--engine ray``: the same options, outputs, report, index and exit codes as the local engine."""
+    from dedup.engine.ray_engine import clean_with_ray
+
     try:
-        from dedup.engine.ray_engine import clean_with_ray
-    except ImportError as exc:
-        raise click.UsageError(f"--engine ray needs Ray: pip install 'dedup[ray]' ({exc})") from None
-    try:
-        run = clean_with_ray(paths, out, options, address=address, out_format=out_format)
-    except DedupError as exc:
-        raise click.UsageError(str(exc)) from None
-    for line in (*run.summary.errors, *run.summary.warnings):
-        _warn(line)
+        run = clean_with_ray(paths, out, options, address=address, out_format=out_format, on_error=_warn)
+    except IndexAccessError as exc:  # the run failed, not its options: nothing was published
+        _warn(str(exc))
+        sys.exit(1)
+    except DedupError as exc:  # options, output locations, Ray missing: refused before anything was done
+        _warn(str(exc))
+        sys.exit(2)
     if not quiet:
-        click.echo(format_summary(run.summary) + f"\n(on Ray: {len(run.parts)} part files)")
+        click.echo(format_summary(run.summary) + (f"\n(on Ray: {len(run.parts)} part files)" if run.parts else "\n(on Ray)"))
     sys.exit(run.summary.exit_code)
 
 

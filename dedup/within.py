@@ -18,9 +18,9 @@ from dedup.decide.sentences import choose_sentence_drops, protected_sentences
 from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.sections import chain_sections
 from dedup.model import BlockKind, CleanOptions, CleanResult, Removal
-from dedup.segment.blocks import split_blocks
+from dedup.segment.blocks import document_blocks
 from dedup.segment.normalise import content_weight, normalise
-from dedup.segment.sentences import split_sentences
+from dedup.segment.sentences import document_sentences
 from dedup.signatures.shingles import shingle_sets
 
 
@@ -66,21 +66,16 @@ def clean_once(text: str, options: CleanOptions) -> tuple[CleanResult, bool]:
     It is when no sentence was cut (block contents are as they were) and no repeated pair
     of paragraphs was left with both copies (pass-specific reasons such as a pinned copy).
     """
-    blocks = split_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
+    blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
     if not blocks:
         return CleanResult(text), True
-    matchable = [b.kind in (BlockKind.PROSE, BlockKind.MINOR) for b in blocks]
-    block_keys = [normalise(b.text) if ok else "" for b, ok in zip(blocks, matchable)]
+    matchable = [k in (BlockKind.PROSE, BlockKind.MINOR) for k in blocks.kinds]
+    block_keys = [normalise(blocks.text_of(b)) if ok else "" for b, ok in enumerate(matchable)]
     block_weights = [content_weight(k) for k in block_keys]
-    prose = np.array([b.kind is BlockKind.PROSE for b in blocks])
+    prose = np.array([k is BlockKind.PROSE for k in blocks.kinds], dtype=bool)
 
-    sentences = []
-    sentences_of_block = []
-    for block in blocks:
-        own = split_sentences(block, len(sentences)) if block.kind is BlockKind.PROSE else []
-        sentences.extend(own)
-        sentences_of_block.append(own)
-    sentence_keys = [normalise(s.text) for s in sentences]
+    sentences = document_sentences(blocks)
+    sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
     sentence_weights = [content_weight(k) for k in sentence_keys]
 
     n = options.shingle_size
@@ -92,13 +87,13 @@ def clean_once(text: str, options: CleanOptions) -> tuple[CleanResult, bool]:
     )
     sections = chain_sections(block_matches, options.max_gap, prose.tolist())
     coverage = CoverageIndex(
-        block_sets, sentence_sets, block_keys, sentences_of_block, sentence_keys, sentence_weights,
+        block_sets, sentence_sets, block_keys, sentences.of_block, sentence_keys, sentence_weights,
         options.guard_sentence_weight, options.cover_threshold,
     )
     block_drops = choose_block_drops(blocks, block_weights, sections, coverage)
 
     long_kept = np.array(
-        [w >= options.min_sentence_weight and s.block not in block_drops for s, w in zip(sentences, sentence_weights)],
+        [w >= options.min_sentence_weight and b not in block_drops for b, w in zip(sentences.block, sentence_weights)],
         dtype=bool,
     )
     sentence_matches = exact_pairs(sentence_keys, long_kept) + similar_pairs(
@@ -107,19 +102,14 @@ def clean_once(text: str, options: CleanOptions) -> tuple[CleanResult, bool]:
     kept_for: dict[int, list[int]] = {}
     for drop in block_drops.values():
         kept_for.setdefault(drop.kept, []).append(drop.block)
-    protected = protected_sentences(
-        sentence_keys, [[s.index for s in own] for own in sentences_of_block], block_keys, kept_for
-    )
-    sentence_drops = choose_sentence_drops([s.block for s in sentences], sentence_matches, protected)
-    for block in blocks:
-        own = sentences_of_block[block.index]
-        if own and all(s.index in sentence_drops for s in own):
-            first = sentence_drops[own[0].index]
-            block_drops[block.index] = BlockDrop(
-                block.index, sentences[first.kept].block, first.kind, first.similarity
-            )
+    protected = protected_sentences(sentence_keys, sentences.of_block, block_keys, kept_for)
+    sentence_drops = choose_sentence_drops(sentences.block, sentence_matches, protected)
+    for block, own in enumerate(sentences.of_block):
+        if own and all(s in sentence_drops for s in own):
+            first = sentence_drops[own[0]]
+            block_drops[block] = BlockDrop(block, sentences.block[first.kept], first.kind, first.similarity)
             for s in own:
-                del sentence_drops[s.index]
+                del sentence_drops[s]
     for block, drop in list(block_drops.items()):  # a kept copy emptied by the sentence stage hands over
         kept, seen = drop.kept, {block}
         while kept in block_drops and kept not in seen:
@@ -128,7 +118,7 @@ def clean_once(text: str, options: CleanOptions) -> tuple[CleanResult, bool]:
         if kept != drop.kept:
             block_drops[block] = replace(drop, kept=kept)
 
-    markers = [] if options.keep_markers else [b.index for b in blocks if b.kind is BlockKind.MARKER]
+    markers = [] if options.keep_markers else [b for b, k in enumerate(blocks.kinds) if k is BlockKind.MARKER]
     removals = block_removals(text, blocks, block_drops, markers) + sentence_removals(sentences, sentence_drops)
     removals.sort(key=lambda r: r.start)
     unresolved = any(
@@ -166,8 +156,11 @@ def merge_passes(original: str, earlier: list[Removal], later: Sequence[Removal]
         kept = removal.kept
         if kept is not None:
             kept = replace(kept, start=to_original(kept.start), end=to_original(kept.end - 1) + 1)
-        for (start, end), first in zip(kept_pieces, starts_in_cleaned):
+        piece = max(bisect_right(starts_in_cleaned, removal.start) - 1, 0)
+        while piece < len(kept_pieces) and starts_in_cleaned[piece] < removal.end:
+            (start, end), first = kept_pieces[piece], starts_in_cleaned[piece]
             low, high = max(removal.start, first), min(removal.end, first + end - start)
             if low < high:
                 merged.append(replace(removal, start=start + low - first, end=start + high - first, kept=kept))
+            piece += 1
     return merged

@@ -1,18 +1,23 @@
 """report.html in a real headless Chromium: what the page highlights is exactly what report.json removed.
 
-The page's ``?selftest=1`` mode renders every document view and writes, per document, the
-highlighted spans (kind, start, end, text), what each "kept copy" link flashes, the size
-of the duplicate diff and a few table filter results into ``<pre id="selftest-result">``;
-``--dump-dom`` gives it back. Offsets are code points and the run includes characters
-outside the BMP (surrogate pairs in JavaScript) and undecodable bytes.
+The self-test, tests/report_selftest.js, runs at the end of the page's own script (this test
+adds it to a copy of report.html; the page a user gets has no test code): it renders every
+document view and writes, per document, the highlighted spans (kind, start, end, text), what
+each "kept copy" link flashes, the size of the duplicate diff and a few table filter results
+into ``<pre id="selftest-result">``; ``--dump-dom`` gives it back. Offsets are code points
+and the run includes characters outside the BMP (surrogate pairs in JavaScript) and
+undecodable bytes.
 
 Needs the Debian package ``chromium`` (and ``fonts-noto-cjk`` for the screenshot to show
 Japanese). Skipped when it is missing, except under ``CI=true``, where that is a failure.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -24,7 +29,7 @@ from urllib.parse import quote
 
 import pytest
 
-from dedup.engine.local import RunOptions, clean_paths
+from dedup import RunOptions, clean_paths
 from dedup.report.html import write_html_report
 from dedup.write.report_json import readable
 from dedup.report.load import document_texts, load_report
@@ -34,6 +39,7 @@ ID_001 = "001_49c849b59a745fdc.txt"
 ID_003 = "003_1900c49a4f37e301.txt"
 HOSTILE = "hostile.md"
 EVIL_NAME = "evil<img src=x onerror=alert(2)>.md"
+SELFTEST = Path(__file__).with_name("report_selftest.js")
 TIMEOUT = 120  # seconds, per Chromium run
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -87,6 +93,21 @@ def build_inputs(folder: Path) -> Path:
     return folder
 
 
+def csp_hash(source: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+
+
+def with_script(page: str, extra: str) -> str:
+    """``page`` with ``extra`` run at the end of its own script (where the page's functions are in scope), and the
+    Content-Security-Policy's hash of that script updated so that the browser still runs it."""
+    (script,) = re.findall(r"<script>(.*?)</script>", page, re.S)
+    end = "})();\n"
+    assert script.endswith(end), "report.js no longer ends with the end of its function"
+    longer = script[: -len(end)] + extra + end
+    assert page.count(csp_hash(script)) == 1
+    return page.replace(csp_hash(script), csp_hash(longer)).replace(f"<script>{script}</script>", f"<script>{longer}</script>")
+
+
 @pytest.fixture(scope="module")
 def browser() -> str:
     return chromium_binary()
@@ -97,7 +118,10 @@ def run(tmp_path_factory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("browser")
     clean_paths([build_inputs(root / "in")], root / "out", RunOptions(show_progress=False))
     report = load_report(root / "out")
-    return {"root": root, "report": report, "texts": document_texts(report), "html": write_html_report(root / "out")}
+    page = write_html_report(root / "out")
+    selftest = root / "selftest.html"
+    selftest.write_text(with_script(page.read_text(encoding="utf-8"), SELFTEST.read_text(encoding="utf-8")), encoding="utf-8")
+    return {"root": root, "report": report, "texts": document_texts(report), "html": page, "selftest_html": selftest}
 
 
 class Collect(HTMLParser):
@@ -141,7 +165,7 @@ def dump(browser: str, profile: Path, url: str) -> Collect:
 
 @pytest.fixture(scope="module")
 def selftest(browser: str, run, tmp_path_factory) -> dict[str, Any]:
-    page = dump(browser, tmp_path_factory.mktemp("profile"), run["html"].as_uri() + "?selftest=1")
+    page = dump(browser, tmp_path_factory.mktemp("profile"), run["selftest_html"].as_uri())
     assert page.title == "selftest-done", "the self-test did not finish"
     return json.loads(page.wanted)
 

@@ -707,10 +707,22 @@ def test_an_interrupted_run_changes_nothing_or_is_finished_by_the_next(
         pytest.fail("the run never completed")
 
 
-def test_the_local_engine_refuses_to_call_jsonl_parquet(tmp_path: Path, dedup_exe) -> None:
+def test_the_local_engine_writes_parquet_when_out_ends_in_parquet(tmp_path: Path, dedup_exe) -> None:
+    import pyarrow.parquet as pq
+
     source = tmp_path / "in.jsonl"
-    source.write_text('{"text": "one document"}\n')
-    for extra in (["--out", str(tmp_path / "kept.parquet")], ["--out-format", "parquet", "--out", str(tmp_path / "k.jsonl")]):
-        proc = subprocess.run([str(dedup_exe), "clean", str(source), *extra], capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 2 and "Parquet" in proc.stderr, proc.stderr
-        assert not (tmp_path / "kept.parquet").exists() and not (tmp_path / "k.jsonl").exists()
+    rows = [{"id": "a", "text": "One document about the harbour market and its many traders.", "n": 1},
+            {"id": "b", "text": "One document about the harbour market and its many traders.", "n": 2},
+            {"id": "c", "text": "Another about an orchard on the slope above the railway.", "tag": "x"}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    proc = subprocess.run([str(dedup_exe), "clean", str(source), "--id-key", "id", "--out", str(tmp_path / "kept.parquet")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    table = pq.read_table(tmp_path / "kept.parquet").to_pylist()
+    assert [r["id"] for r in table] == ["a", "c"]
+    assert table[0]["n"] == 1 and table[0]["tag"] is None and table[1]["tag"] == "x"  # fields of every record
+    assert json.loads(table[0]["dedup"])["status"] == "unique"
+    refused = subprocess.run([str(dedup_exe), "clean", str(source), "--out-format", "parquet", "--out", str(tmp_path / "k.jsonl")],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "Parquet" in refused.stderr, refused.stderr
+    assert not (tmp_path / "k.jsonl").exists()

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup.engine.local import clean_paths, recover_output
+from dedup.engine.local import clean_paths
+from dedup.engine.session import recover_output
 from dedup.index.open import open_index
 from dedup.options import RunOptions
 

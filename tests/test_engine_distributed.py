@@ -5,28 +5,42 @@ whole: the same LSH candidates, the same verified pairs, the same components.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from dedup.corpus import deduplicate, outcome
 from dedup.decide.clusters import build_clusters
 from dedup.engine.distributed.buckets import add_bucket
 from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
-from dedup.engine.distributed.canonical import CANONICAL, canonical_rows
-from dedup.engine.distributed.parts import consecutive_runs, kept_lines, report_records, write_block, written_warnings
-from dedup.engine.distributed.rows import key_rows, position, process_rows, read_file_rows
+from dedup.engine.distributed.canonical import canonical_rows, cluster_rows, duplicate_rows, hit_duplicates
+from dedup.engine.distributed.indexed import hit_rows
+from dedup.engine.distributed.parts import (
+    TEXT_FILES, consecutive_runs, kept_lines, kept_rows, outcome_of, report_records, write_block, written_files,
+    written_warnings,
+)
+from dedup.engine.distributed.rows import (
+    key_rows, position, process_rows, read_file_rows, text_bytes, text_groups, text_of,
+)
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
-from dedup.engine.local import RunOptions
+from dedup.engine.local import Ledger, RunOptions, add_to_index
 from dedup.index.bands import IndexParams
+from dedup.index.matching import match_index
+from dedup.index.sqlite import SqliteStore
 from dedup.match.documents import CorpusOptions, exact_matches, lsh_candidates, near_matches
+from dedup.read.files import discover
 from dedup.signatures.minhash import sketch
+from dedup.write.outputs import FolderWriter
 from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost
 
 Columns = dict[str, np.ndarray]
@@ -58,7 +72,7 @@ def processed_columns(texts: list[str], options: CorpusOptions) -> Columns:
     positions = [position(0, n) for n in range(len(texts) // 2)] + [position(1, n) for n in range(len(texts) - len(texts) // 2)]
     return {
         "pos": np.array(positions, dtype=np.int64),
-        "error": np.array([""] * len(texts), dtype=object),
+        "error": np.array([b""] * len(texts), dtype=object),
         "sig": np.array([s.tobytes() for s in sketches.signatures], dtype=object),
         "size": np.asarray(sketches.sizes, dtype=np.int64),
         "exact": sketches.exact_keys.view(np.int64),
@@ -150,27 +164,39 @@ def test_star_rounds_on_a_long_chain_and_a_big_star() -> None:
     assert set(labels.values()) == {0, 10_000}
 
 
-def test_canonical_rows_choose_as_one_machine() -> None:
-    options = CorpusOptions()
-    params = IndexParams.from_options(options)
-    texts = corpus_texts()
+def cluster_members(texts: list[str], options: CorpusOptions) -> tuple[Columns, pd.DataFrame]:
+    """The processed columns of ``texts`` and the members of their components, as ``canonical_rows`` gets them."""
     processed = processed_columns(texts, options)
     sketches = sketch(texts, options.minhash)
     sizes, keys = sketches.sizes.tolist(), sketches.exact_keys.tolist()
     matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options)
-    lengths = [len(t) for t in texts]
-    clusters = build_clusters(matches, lengths, keys, sketches.signatures, sizes, options)
     labels = scipy_labels(np.array([processed["pos"][m.first] for m in matches]), np.array([processed["pos"][m.second] for m in matches]))
     index_of = {int(p): i for i, p in enumerate(processed["pos"])}
     members = pd.DataFrame({
         "pos": list(labels), "comp": list(labels.values()),
-        "id": [f"doc{index_of[p]}" for p in labels], "cleaned_chars": [lengths[index_of[p]] for p in labels],
+        "id": [text_bytes(f"doc{index_of[p]}") for p in labels], "cleaned_chars": [len(texts[index_of[p]]) for p in labels],
         "sig": [processed["sig"][index_of[p]] for p in labels], "size": [sizes[index_of[p]] for p in labels],
         "exact": [int(processed["exact"][index_of[p]]) for p in labels],
     })
+    return processed, members
+
+
+def chosen_in_two_buckets(members: pd.DataFrame, options: CorpusOptions) -> pd.DataFrame:
+    params = IndexParams.from_options(options)
     halves = [members[members["comp"] % 2 == k] for k in (0, 1)]  # two buckets of components
-    rows = pd.concat([canonical_rows(h, options, params) for h in halves]).sort_values("comp", kind="stable")
-    records = [json.loads(c) for c in rows[rows["kind"] == CANONICAL]["cluster"]]
+    return pa.concat_tables([canonical_rows(h, options, params) for h in halves])
+
+
+def test_canonical_rows_choose_as_one_machine() -> None:
+    options = CorpusOptions()
+    texts = corpus_texts()
+    processed, members = cluster_members(texts, options)
+    sketches = sketch(texts, options.minhash)
+    sizes, keys = sketches.sizes.tolist(), sketches.exact_keys.tolist()
+    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options)
+    clusters = build_clusters(matches, [len(t) for t in texts], keys, sketches.signatures, sizes, options)
+    chosen = chosen_in_two_buckets(members, options)
+    records = [json.loads(c) for c in cluster_rows(chosen).sort_by("comp")["cluster"].to_pylist()]
     expected = [
         {"canonical": f"doc{c.canonical}", "size": len(c.members),
          "members": [{"id": f"doc{c.canonical}", "kind": "canonical", "similarity": 1.0},
@@ -179,8 +205,68 @@ def test_canonical_rows_choose_as_one_machine() -> None:
         for c in clusters
     ]
     assert records == expected
-    duplicates = rows[rows["kind"] != CANONICAL]
+    index_of = {int(p): i for i, p in enumerate(processed["pos"])}
+    duplicates = duplicate_rows(chosen).to_pandas()
     assert sorted(index_of[p] for p in duplicates["pos"]) == sorted(d.position for c in clusters for d in c.duplicates)
+
+
+def test_a_cluster_with_an_indexed_member_is_dropped_whole_as_on_one_machine(tmp_path: Path) -> None:
+    options = CorpusOptions()
+    params = IndexParams.from_options(options)
+    ja = [p.read_text(encoding="utf-8") for p in SAMPLES]
+    news = ENGLISH + OTHER_ENGLISH
+    opening = "A different opening paragraph about the weather in the valley and the new bridge over the river."
+    second = "And a second replaced paragraph, on the school board elections held last week in the old town hall."
+    edited, edited_twice = article([opening, *news[1:]]), article([opening, second, *news[2:]])
+    earlier = [article(news), ja[3]]  # an earlier batch
+    # edited repeats the indexed article, edited_twice only edited (Jaccard 0.82; 0.71 to the indexed one):
+    # their cluster is dropped whole, edited_twice a duplicate of the indexed article too
+    texts = [edited_twice, ja[0], edited, japanese_repost(ja[3]), ja[3], ja[0], article(ENGLISH[:6])]
+    with contextlib.closing(SqliteStore(tmp_path / "seen.sqlite")) as store:
+        before = sketch(earlier, options.minhash)
+        add_to_index(store, Ledger(["old-news", "old-ja3"], [len(t) for t in earlier], [len(t) for t in earlier], [0, 0],
+                                   [before]), {}, options, "day1")
+        sketches = sketch(texts, options.minhash)
+        indexed = match_index(store, params, sketches, options)
+    assert set(indexed) == {2, 3, 4}
+    local = deduplicate(sketches, [len(t) for t in texts], options, indexed)
+
+    processed, members = cluster_members(texts, options)
+    hits = hit_rows(processed["pos"], indexed).to_pandas()
+    chosen = chosen_in_two_buckets(members.merge(hits, on="pos", how="left"), options)
+    duplicates = pa.concat_tables([duplicate_rows(chosen), hit_duplicates(pa.Table.from_pandas(hits, preserve_index=False))])
+    assert len(set(duplicates["pos"].to_pylist())) == len(duplicates), "one row per duplicate"
+    ids = [f"doc{i}" for i in range(len(texts))]
+    expected = {p: outcome(p, ids, [0] * len(texts), local) for p in local.duplicate_of}
+    index_of = {int(p): i for i, p in enumerate(processed["pos"])}
+    found = {index_of[row["pos"]]: outcome_of(pd.Series(row), 0) for row in duplicates.to_pylist()}
+    assert found == expected
+    assert {p: o.duplicate_of for p, o in found.items()} == {0: "old-news", 2: "old-news", 3: "old-ja3", 4: "old-ja3",
+                                                            5: "doc1"}
+
+
+def test_text_groups_read_files_byte_for_byte_and_write_the_local_files(tmp_path: Path) -> None:
+    """Undecodable bytes and a non-UTF-8 name travel as bytes and come out as they were."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    latin = os.fsdecode(b"caf\xe9.txt")
+    (folder / latin).write_bytes(b"\xef\xbb\xbfOne line with a byte \xff that is not UTF-8.\r\n")
+    (folder / "story.md").write_text(article(ENGLISH + ENGLISH[:2]))
+    files = discover([folder]).files
+    (group,) = text_groups(files, 256)
+    rows = pd.DataFrame(list(read_file_rows(group, "text", None)))
+    options = RunOptions()
+    processed = process_rows(rows, options.clean, options.corpus.minhash, "text").to_pandas()
+    assert [text_of(i) for i in processed["id"]] == [f.id for f in files]
+    out = tmp_path / "out"
+    written = write_block(processed, lambda file: pd.DataFrame(), str(out), "run1", False, TEXT_FILES)
+    staged, dropped = written_files(written)
+    assert sorted(staged) == sorted(f.id for f in files) and dropped == []
+    staging = FolderWriter(out, "run1").staging
+    assert (staging / latin).read_bytes() == b"\xef\xbb\xbfOne line with a byte \xff that is not UTF-8.\r\n"
+    assert (staging / "story.md").read_text() == article(ENGLISH)  # the repeated paragraphs cut
+    records = [json.loads(r) for r in report_records(staging)]
+    assert [r["output"] for r in records] == [f.id for f in files]  # as the local engine's FolderWriter says
 
 
 def test_consecutive_runs_split_at_gaps() -> None:
@@ -192,24 +278,30 @@ def test_a_block_writes_ordered_parts_and_report_records(tmp_path: Path) -> None
     source = tmp_path / "in.jsonl"
     texts = [article(ENGLISH), article(OTHER_ENGLISH), article(ENGLISH), "残りの記事。"]
     source.write_text("".join(json.dumps({"id": f"d{i}", "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)))
-    rows = pd.DataFrame(list(read_file_rows({"file": 2, "path": str(source)}, "text", "id")))
+    rows = pd.DataFrame(list(read_file_rows({"file": 2, "path": os.fsencode(source)}, "text", "id")))
     options = RunOptions(id_key="id")
     processed = process_rows(rows, options.clean, options.corpus.minhash, "text").to_pandas()
     first, third = position(2, 0), position(2, 2)
-    duplicates = pd.DataFrame({"canonical_id": ["d0"], "kind": ["exact"], "similarity": [1.0]}, index=pd.Index([third], name="pos"))
+    duplicates = pd.DataFrame({"canonical_id": [b"d0"], "batch": [b""], "kind": ["exact"], "similarity": [1.0]},
+                              index=pd.Index([third], name="pos"))
     block = processed[processed["pos"] != position(2, 1)].sample(frac=1, random_state=1)  # a gap, shuffled rows
     out = tmp_path / "out"
-    counts = write_block(block, lambda file: duplicates, str(out), write_duplicates=True)
+    counts = write_block(block, lambda file: duplicates, str(out), "run1", write_duplicates=True)
 
     assert counts["part"].tolist() == [f"part-{first:020d}.jsonl", f"part-{third:020d}.jsonl"]  # split at the gap
     assert counts["first"].tolist() == [first, third]
     assert counts[["documents", "unique", "duplicate"]].sum().tolist() == [3, 2, 1]
-    assert [d["id"] for d in kept_lines(out)] == ["d0", "d3"]
-    records = [json.loads(r) for r in report_records(out)]
+    staging = FolderWriter(out, "run1").staging
+    assert not out.joinpath(counts["part"][0]).exists()  # staged, for the driver to publish
+    assert written_files(counts)[0] == [f"part-{first:020d}.jsonl", f"part-{third:020d}.jsonl", f"_duplicates/part-{third:020d}.jsonl"]
+    assert [d["id"] for d in kept_lines(staging)] == ["d0", "d3"]
+    records = [json.loads(r) for r in report_records(staging)]
     assert [(r["id"], r["status"], r["duplicate_of"]) for r in records] == [
         ("d0", "unique", None), ("d2", "duplicate", "d0"), ("d3", "unique", None)]
     assert records[0]["output"] == f"{out / counts['part'][0]}:1"
-    assert json.loads((out / "_duplicates" / f"part-{third:020d}.jsonl").read_text())["id"] == "d2"
+    assert json.loads((staging / "_duplicates" / f"part-{third:020d}.jsonl").read_text())["id"] == "d2"
+    kept = kept_rows(block, lambda file: duplicates)
+    assert sorted(text_of(i) for i in kept["id"]) == ["d0", "d3"]
 
 
 def test_warnings_of_written_runs_come_in_input_order() -> None:

@@ -262,3 +262,19 @@ def _alive(pid: int) -> bool:
         return state != "Z"
     except OSError:
         return False
+
+
+def test_a_truncated_gzip_with_the_html_report_ends_with_a_summary(tmp_path: Path) -> None:
+    """Issue case: a truncated .jsonl.gz with report.html on ended in 'Aborted!' with no summary."""
+    import gzip
+
+    lines = b"".join(json.dumps({"text": f"{PARAGRAPHS[i % 16]} Item {i}."}).encode() + b"\n" for i in range(3000))
+    packed = gzip.compress(lines)
+    source = tmp_path / "cut.jsonl.gz"
+    source.write_bytes(packed[: len(packed) // 2])
+    done = dedup("clean", source, "--out", tmp_path / "out.jsonl", "--html")
+    assert done.returncode == 1, done.stderr
+    assert "truncated or corrupt gzip data after" in done.stderr and "Aborted" not in done.stderr
+    assert "read " in done.stdout and (tmp_path / "report.html").exists()
+    records = report(tmp_path / "out.jsonl.report.json")
+    assert records["totals"]["documents"] > 0 and len(records["errors"]) == 1

@@ -7,16 +7,16 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
 from dedup.engine.local import RunOptions, clean_paths
-from dedup.index.bands import IndexParams, band_keys
+from dedup.index.bands import IndexParams
 from dedup.index.sqlite import SqliteStore
 from dedup.index.store import IndexAccessError, IndexedDocument
 from dedup.match.documents import CorpusOptions
+from dedup.match.lsh import band_keys
 from dedup.signatures.minhash import signatures
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -177,16 +177,3 @@ def test_index_commands(batches, tmp_path: Path) -> None:
     assert runner.invoke(main, ["index", "compact", str(index)]).exit_code == 0
     second = by_id(run(batches[1], index, "day2"))
     assert second["repost_of_000.txt"]["status"] == "unique"  # forgotten, so kept again
-
-
-def test_band_keys_agree_for_equal_bands_only() -> None:
-    params = IndexParams.from_options(CorpusOptions())
-    sigs = np.zeros((3, 128), dtype=np.uint32)
-    sigs[1, :] = 1
-    sigs[2, :] = 0
-    sigs[2, params.bands * params.rows - 1] = 5  # only the last band differs
-    keys = band_keys(sigs, params)
-    assert keys.shape == (3, params.bands)
-    assert (keys[0] == keys[2]).sum() == params.bands - 1
-    assert not (keys[0] == keys[1]).any()
-    assert len(set(keys[0].tolist())) == params.bands

@@ -406,9 +406,10 @@ def test_incompatible_parameters_are_refused(server, day_batches, dedup_exe: Pat
 
 def new_documents(batch: str, names: tuple[str, ...] = ("orchard.txt", "observatory.txt")):
     """IndexedDocuments and band keys for some English articles, as a run would add them."""
-    from dedup.index.bands import IndexParams, band_keys
+    from dedup.index.bands import IndexParams
     from dedup.index.store import IndexedDocument
     from dedup.match.documents import CorpusOptions
+    from dedup.match.lsh import band_keys
     from dedup.signatures.minhash import sketch
 
     texts = [english(n) for n in names]

@@ -1,8 +1,14 @@
 """dedup.match: shared-shingle counts, pair kinds and chaining into sections."""
 from __future__ import annotations
 
-import numpy as np
+import time
 
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.match import overlap
 from dedup.match.overlap import shared_shingle_counts
 from dedup.match.pairs import UnitMatch, exact_pairs, similar_pairs
 from dedup.match.sections import chain_sections
@@ -61,3 +67,101 @@ def test_sections_do_not_chain_across_paragraphs_skipped_on_both_sides() -> None
 def test_sections_do_not_overlap_their_own_copy() -> None:
     sections = chain_sections([exact(0, 1), exact(1, 2)], max_gap=3, substantial=[True] * 3)
     assert len(sections) == 2
+
+
+def reference_chain_sections(matches, max_gap, substantial):
+    """The chaining rule as first written: every match tried against every open chain (quadratic)."""
+    step = max_gap + 1
+    open_chains, closed = [], []
+    for match in sorted(matches, key=lambda m: (m.first, m.second)):
+        still_open = []
+        for chain in open_chains:
+            (closed if chain[-1].first + step < match.first else still_open).append(chain)
+        open_chains = still_open
+        best, best_gap = None, 0
+        for chain in open_chains:
+            last = chain[-1]
+            if not (last.first < match.first <= last.first + step and last.second <= match.second <= last.second + step):
+                continue
+            if match.first >= chain[0].second:
+                continue
+            if any(substantial[u] for u in range(last.first + 1, match.first)) and any(
+                substantial[u] for u in range(last.second + 1, match.second)
+            ):
+                continue
+            gap = (match.first - last.first) + (match.second - last.second)
+            if best is None or (-len(chain), gap) < (-len(best), best_gap):
+                best, best_gap = chain, gap
+        if best is None:
+            open_chains.append([match])
+        else:
+            best.append(match)
+    return [tuple(chain) for chain in closed + open_chains]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 40)), max_size=80, unique=True),
+    st.integers(0, 5),
+    st.lists(st.booleans(), min_size=81, max_size=81),
+)
+def test_sections_are_those_of_the_all_chains_rule(pairs, max_gap, substantial) -> None:
+    matches = [exact(a, a + b) for a, b in pairs]
+    got = [s.matches for s in chain_sections(matches, max_gap, substantial)]
+    assert got == reference_chain_sections(matches, max_gap, substantial)
+
+
+def test_passage_repeated_thousands_of_times_chains_in_linear_time() -> None:
+    """Each block of the first copy matches all its copies: k open chains, which must not be scanned per match."""
+    copies, length = 5000, 6
+    matches = [exact(b, c * length + b) for c in range(1, copies) for b in range(length)]
+    started = time.process_time()
+    sections = chain_sections(matches, max_gap=3, substantial=[True] * (copies * length))
+    assert time.process_time() - started < 5  # well under 1 s; the all-chains scan takes some 20 s
+    assert [s.second_side for s in sections] == [range(c * length, c * length + length) for c in range(1, copies)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([BASE, OTHER, BASE.replace("forty", "fifty"), BASE + " " + OTHER, "short", ""]), max_size=40),
+    st.integers(2, 34),
+    st.sampled_from([1, 3, 1 << 22]),
+)
+def test_shared_counts_are_exact_whatever_the_batching(texts, max_posting, batch) -> None:
+    """Per hash range and per batch of pairs, with exact copies looked up once: the counts a brute force gives."""
+    keys = [normalise(t) for t in texts]
+    sets = shingle_sets(keys, 5, chunk=batch)
+    everything = np.ones(len(keys), dtype=bool)
+    holders: dict[int, set[int]] = {}
+    for unit in range(len(keys)):
+        for h in sets.of(unit).tolist():
+            holders.setdefault(h, set()).add(unit)
+    expected: dict[tuple[int, int], int] = {}
+    for units in holders.values():
+        if len(units) <= max_posting:
+            for a in units:
+                for b in units:
+                    if a < b:
+                        expected[(a, b)] = expected.get((a, b), 0) + 1
+    firsts = np.array([keys.index(k) == u for u, k in enumerate(keys)], dtype=bool)  # the first of each key
+    copies = np.array([keys.count(k) for k in keys], dtype=np.int64)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlap, "SHINGLES_PER_RANGE", batch)
+        patch.setattr(overlap, "PAIRS_PER_BATCH", batch)
+        counted = shared_shingle_counts(sets, everything, max_posting)
+        counted_once = shared_shingle_counts(sets, firsts, max_posting, copies)
+    assert dict(zip(zip(counted[0].tolist(), counted[1].tolist()), counted[2].tolist())) == expected
+    once = {pair: n for pair, n in expected.items() if firsts[pair[0]] and firsts[pair[1]]}
+    assert dict(zip(zip(counted_once[0].tolist(), counted_once[1].tolist()), counted_once[2].tolist())) == once
+    whole = shingle_sets(keys, 5)
+    assert (sets.hashes.tolist(), sets.offsets.tolist()) == (whole.hashes.tolist(), whole.offsets.tolist())
+
+
+def test_near_pairs_reach_every_exact_copy() -> None:
+    """Exact copies are looked up once; each copy still pairs with each copy of the near twin, in unit order."""
+    edited = BASE.replace("forty", "fifty")
+    texts = [BASE, OTHER, edited, BASE, edited, BASE]
+    keys = [normalise(t) for t in texts]
+    matches = similar_pairs(keys, shingle_sets(keys, 5), np.ones(len(texts), dtype=bool), 0.7, 0.9)
+    assert [(m.first, m.second) for m in matches] == [(0, 2), (0, 4), (2, 3), (2, 5), (3, 4), (4, 5)]
+    assert {m.kind for m in matches} == {RemovalKind.NEAR}

@@ -121,7 +121,10 @@ MARKER = "---END---"
 POOL = JA_SENTENCES + EN_SENTENCES
 ALL_SENTENCES = POOL + FORMULAIC
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Under CI the examples are derandomized, so a run's verdict does not depend on luck; a developer's runs
+# keep hunting with fresh examples (and replay what they found from .hypothesis/).
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                derandomize=os.environ.get("CI") == "true")
 # DEDUP_PROPERTY_SCALE=10 runs ten times as many examples (a longer bug hunt).
 SCALE = float(os.environ.get("DEDUP_PROPERTY_SCALE", "1"))
 
@@ -485,3 +488,20 @@ def section_pasted_twice(draw):
 @given(section_pasted_twice())
 def test_section_pasted_twice_leaves_each_sentence_once(text: str) -> None:
     check_each_sentence_once(text)
+
+
+
+# Two inputs hypothesis found on 2026-12-01 that fail with the cleaning of that day as with the one before
+# it (the bugs are older than the speed-up that found them): recorded here so they stay visible until fixed.
+KNOWN_KEPT_COPY_CUT = '詳しく見ていきましょう。\n\n制約はお金ではなく、スピードと利用可能性なのです。今日のChatGPTを原始的に見せるようなモデルです。しかし、AIの世界では、モデルの性能がハードウェアの性能に直結する。The council approved a new budget for road repairs after a long debate on Tuesday evening. Researchers found that the coastal wetlands absorb far more carbon than previously estimated. 各社がどのように戦略を進化させ\n\n詳しく見ていきましょう。\n\n制約はお金ではなく、スピードと利用可能性なのです。今日のChatGPTを原始的に見せるようなモデルです。しかし、AIの世界では、モデルの性能がハードウェアの性能に直結する。The council approved a new budget for road repairs after a long debate on Tuesday evening. Researchers found that the coastal wetlands absorb far more carbon than previously estimated. 各社がどのように戦略を進化させ\n\n詳しく見ていきましょう。\n\n---END---\n\n制約はお金ではなく、スピードと利用可能性なのです。今日のChatGPTを原始的に見せるようなモデルです。しかし、AIの世界では、モデルの性能がハードウェアの性能に直結する。The council approved a new budget for road repairs after a long debate on Tuesday evening. Researchers found that the coastal wetlands absorb far more carbon than previously estimated. 各社がどのように戦略を進化させるか、注目が集まっています。\n\n詳しく見ていきましょう。\n\n制約はお金ではなく、スピードと利用可能性なのです。今日のChatGPTを原始的に見せるようなモデルです。しかし、AIの世界では、モデルの性能がハードウェアの性能に直結する。The council approved a new budget for road repairs after a long debate on Tuesday evening. Researchers found that the coastal wetlands absorb far more carbon than previously estimated. 各社がどのように戦略を進化させ\n\nこれに対応するには、自社で大規模なインフラを持つことが不可欠です。\n\nFluidstackは、Anthropicのワークロードに特化したカスタム設計の施設を構築します。\n\n今年のAIインフラに関する大規模な発表はどれも、奇妙なほど愛国的に聞こえます。'
+KNOWN_SENTENCE_TWICE = 'The council approved a new budget for road repairs after a long debate on Tuesday evening.\n\nResearchers found that the coastal wetlands absorb far more carbon than previously estimated.\n\nOur team spent three weeks testing the prototype in freezing mountain conditions.\n\n2. Connect the grid\n\n## Background\n\n詳しく見ていきましょう。\n\n以上です。Ticket prices for the summer festival have nearly doubled since last year.\n\n詳しく見ていきましょう。\n\n## Background\n\n以上です。Ticket prices for the summer festival have nearly doubled since last year.\n\n考えてみてください。Many small bakeries now open before dawn to catch commuters heading into the city.\n\nThe library will extend its weekend hours starting in the first week of March.\n\nA sudden storm forced the sailing race to be postponed until the following afternoon.\n\n1. Build the site'
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: a removal's kept copy can itself be cut whole")
+def test_known_bug_kept_copy_cut() -> None:
+    check_kept_copy_not_removed(KNOWN_KEPT_COPY_CUT)
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: a short repeated sentence between repeated sections stays twice")
+def test_known_bug_sentence_left_twice() -> None:
+    check_each_sentence_once(KNOWN_SENTENCE_TWICE)

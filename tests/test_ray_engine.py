@@ -1,9 +1,18 @@
-"""--engine ray: the Ray Data path gives the single-machine path's clusters and outputs."""
+"""--engine ray gives the local engine's outputs, report and index, and publishes like it.
+
+These are the slowest tests of the suite (a Ray run costs seconds even on a few documents):
+few, small, and all on one Ray session started once for the module. A worker is killed
+by a fault the test installs in Ray's workers (``worker_process_setup_hook``), never by code
+shipped in the package.
+"""
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,142 +21,190 @@ ray = pytest.importorskip("ray", reason="Ray is installed by the README's test s
 
 from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
 from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
-from test_corpus import ENGLISH  # noqa: E402  (the same news paragraphs as the local corpus tests)
+from dedup.index.sqlite import SqliteStore  # noqa: E402
+from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost  # noqa: E402
 
-SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples").glob("*.txt"))
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 OPTIONS = RunOptions(id_key="id", show_progress=False, html=False)
+NEWS = ENGLISH + OTHER_ENGLISH
+OPENING = "A different opening paragraph about the weather in the valley and the new bridge over the river."
+SECOND = "And a second replaced paragraph, on the school board elections held last week in the old town hall."
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> tuple[Path, list[str]]:
-    """Two JSONL files: the samples, re-posts with edits, exact copies, mixed English articles, a bad line."""
-    root = tmp_path_factory.mktemp("raycorpus")
-    texts = [p.read_text(encoding="utf-8") for p in SAMPLES]
-    rows = [{"id": f"ja{i}", "text": t} for i, t in enumerate(texts)]
-    rows += [
-        {"id": "ja3-repost", "text": "転載：テックニュース\n" + texts[3].replace("Anthropic", "アンソロピック", 2)},
-        {"id": "en", "text": "\n\n".join(ENGLISH)},
-        {"id": "en-edit", "text": "\n\n".join(ENGLISH).replace("forty", "fifty")},
-        {"id": "ja0-copy", "text": texts[0]},
-    ]
-    for k in range(12):
-        picked = [ENGLISH[(k + j) % len(ENGLISH)] for j in range(4)]
-        rows.append({"id": f"mix{k}", "text": "\n\n".join(picked) + f"\n\nA closing note, number {k}, of its own."})
-    half = len(rows) // 2
-    files = [root / "a.jsonl", root / "b.jsonl"]
-    files[0].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:half]) + "{broken\n")
-    files[1].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[half:]))
-    local = root / "local.jsonl"
-    clean_paths(files, local, OPTIONS)
-    return root, [str(f) for f in files]
+def mix(k: int) -> str:
+    return "\n\n".join(ENGLISH[(k + j) % len(ENGLISH)] for j in range(4)) + f"\n\nA closing note, number {k}, of its own."
+
+
+def fault_hook(marker: str) -> Callable[[], None]:
+    """A setup hook for Ray's workers: while ``marker`` is missing, the next block to be cleaned kills its
+    worker (once: the marker is made first), as a node lost mid-run would."""
+
+    def install() -> None:
+        from dedup.engine.distributed import rows
+
+        clean = rows.process_rows
+
+        def process_rows(*args, **kwargs):
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+                os._exit(1)
+            return clean(*args, **kwargs)
+
+        rows.process_rows = process_rows  # the engine's calls pickle it by name: the workers take this one
+
+    return install
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_ray(tmp_path_factory):
-    """A local Ray on this machine's cores; a marker file arms the worker-kill test."""
-    marker = tmp_path_factory.mktemp("kill") / "killed-once"
+def fault(tmp_path_factory):
+    """One local Ray for the module (``clean_with_ray`` joins it); its marker file arms the worker kill."""
+    marker = tmp_path_factory.mktemp("fault") / "killed-once"
     marker.touch()
-    os.environ["DEDUP_RAY_FAIL_ONCE"] = str(marker)
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the hook goes to the workers by value
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"DEDUP_RAY_FAIL_ONCE": str(marker)}})
+             runtime_env={"worker_process_setup_hook": fault_hook(str(marker))})
     yield marker
     ray.shutdown()
-    del os.environ["DEDUP_RAY_FAIL_ONCE"]
 
 
-def local_result(root: Path) -> tuple[list[dict], list[tuple[str, tuple[str, ...]]]]:
-    kept = [json.loads(line) for line in (root / "local.jsonl").read_text().splitlines()]
-    report = json.loads((root / "local.jsonl.report.json").read_text())
-    return kept, clusters_of(report)
+@pytest.fixture(scope="module")
+def days(tmp_path_factory) -> dict[str, Path]:
+    """Two days of JSONL and the local engine's results on them with one SQLite index.
+
+    Day 2 repeats day 1 (exact, near, a repost), holds a cluster of its own, and a cluster in
+    which only one member repeats day 1 (``edited``; ``edited-twice`` is near ``edited`` alone):
+    it is dropped whole.
+    """
+    root = tmp_path_factory.mktemp("days")
+    ja = [p.read_text(encoding="utf-8") for p in SAMPLES]
+    day1 = [{"id": f"ja{i}", "text": t} for i, t in enumerate(ja)]
+    day1 += [{"id": "en", "text": article(ENGLISH)}, {"id": "news", "text": article(NEWS)}]
+    day1 += [{"id": f"mix{k}", "text": mix(k)} for k in range(4)]
+    day2 = [
+        {"id": "ja3-repost", "text": japanese_repost(ja[3])}, {"id": "ja0-copy", "text": ja[0]},
+        {"id": "en-edit", "text": article(ENGLISH).replace("forty", "fifty")},
+        {"id": "edited-twice", "text": article([OPENING, SECOND, *NEWS[2:]])},
+        {"id": "edited", "text": article([OPENING, *NEWS[1:]])},
+        {"id": "fresh", "text": article(OTHER_ENGLISH[:5])}, {"id": "empty", "text": ""},
+        {"id": "fresh-copy", "text": article(OTHER_ENGLISH[:5])},
+        *({"id": f"mix{k}", "text": mix(k)} for k in range(4, 12)),
+    ]
+    files = {"day1": root / "day1.jsonl", "day2": root / "day2.jsonl"}
+    files["day1"].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in day1) + "{broken\n")
+    files["day2"].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in day2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
+        for day in ("day1", "day2"):
+            clean_paths([files[day]], root / f"local-{day}.jsonl",
+                        replace(OPTIONS, index=str(root / "local.sqlite"), batch=day))
+    return {**files, "root": root}
 
 
-def ray_result(out: Path) -> tuple[list[dict], list[tuple[str, tuple[str, ...]]]]:
-    report = json.loads((out / "report.json").read_text())
-    return list(kept_lines(out)), clusters_of(report)
+def report_of(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
-def clusters_of(report: dict) -> list[tuple[str, tuple[str, ...]]]:
-    """(canonical, members) of every cluster, comparable across runs."""
-    return sorted((c["canonical"], tuple(sorted(m["id"] for m in c["members"]))) for c in report["clusters"])
+def local_kept(days: dict[str, Path], day: str) -> list[dict]:
+    return [json.loads(line) for line in (days["root"] / f"local-{day}.jsonl").read_text().splitlines()]
 
 
-def test_ray_gives_the_local_clusters_and_outputs(corpus, tmp_path: Path) -> None:
-    root, files = corpus
-    run = clean_with_ray(files, tmp_path / "out", OPTIONS)
-    assert ray_result(tmp_path / "out") == local_result(root)
-    clusters = dict(local_result(root)[1])
-    assert clusters["ja0"] == ("ja0", "ja0-copy") and clusters["ja3-repost"] == ("ja3", "ja3-repost")
-    assert run.summary.errors == (f"{files[0]}:11: invalid JSON (Expecting property name enclosed in double quotes at column 2); skipped",)
-    ray_report = json.loads((tmp_path / "out" / "report.json").read_text())
-    local_report = json.loads((root / "local.jsonl.report.json").read_text())
-    assert ray_report["clusters"] == local_report["clusters"]  # same records, same order
-    without_output = lambda report: [{k: v for k, v in d.items() if k != "output"} for d in report["documents"]]  # noqa: E731
-    assert without_output(ray_report) == without_output(local_report)
-    elapsed_aside = lambda report: {k: v for k, v in report["totals"].items() if k != "elapsed_seconds"}  # noqa: E731
-    assert elapsed_aside(ray_report) == elapsed_aside(local_report)
-    assert ray_report["errors"] == local_report["errors"]
-    kept_at = [d["output"] for d in ray_report["documents"] if d["status"] != "duplicate"]
-    assert kept_at[0] == f"{tmp_path / 'out' / run.parts[0]}:1"  # each kept record says where it was written
-    assert not (tmp_path / "out" / ".report-parts").exists()
+def assert_same_run(ray_report: dict, local_report: dict, outputs: bool = False) -> None:
+    """Report records (but their ``output``, a part file for records), clusters in order, totals, errors, warnings."""
+    def documents(report: dict) -> list[dict]:
+        return [{k: v for k, v in d.items() if outputs or k != "output"} for d in report["documents"]]
+
+    assert documents(ray_report) == documents(local_report)
+    assert ray_report["clusters"] == local_report["clusters"]
+    totals = [{k: v for k, v in r["totals"].items() if k != "elapsed_seconds"} for r in (ray_report, local_report)]
+    assert totals[0] == totals[1]
+    assert (ray_report["errors"], ray_report["warnings"]) == (local_report["errors"], local_report["warnings"])
 
 
-def test_distributed_components_agree_with_the_local_ones(corpus, tmp_path: Path) -> None:
-    root, files = corpus
-    clean_with_ray(files, tmp_path / "out", OPTIONS, max_local_edges=0)  # large-star/small-star rounds
-    assert ray_result(tmp_path / "out") == local_result(root)
+def index_content(location: Path) -> tuple[list, list]:
+    store = SqliteStore(location)
+    try:
+        documents = [(d.id, d.batch, d.chars, d.size, d.exact_key, d.signature.tolist()) for d in store.export()]
+        batches = [(b.name, b.digest, b.first, b.documents) for b in store.batch_records().values()]
+    finally:
+        store.close()
+    return documents, batches
 
 
-def test_a_killed_worker_is_retried_and_the_result_is_unchanged(corpus, local_ray, tmp_path: Path) -> None:
-    root, files = corpus
-    local_ray.unlink()  # the next block to be cleaned kills its worker once
-    clean_with_ray(files, tmp_path / "out", OPTIONS)
-    assert local_ray.exists(), "no worker was killed"
-    assert ray_result(tmp_path / "out") == local_result(root)
+def test_ray_with_an_index_over_two_days_and_a_rerun_gives_the_local_results(days, tmp_path: Path) -> None:
+    index = tmp_path / "ray.sqlite"
+    for day in ("day1", "day2"):
+        run = clean_with_ray([days[day]], tmp_path / day, replace(OPTIONS, index=str(index), batch=day))
+        local = report_of(days["root"] / f"local-{day}.jsonl.report.json")
+        assert_same_run(report_of(tmp_path / day / "report.json"), local)
+        assert list(kept_lines(tmp_path / day)) == local_kept(days, day)
+        kept_at = [d["output"] for d in report_of(tmp_path / day / "report.json")["documents"] if d["status"] != "duplicate"]
+        assert kept_at[0] == f"{tmp_path / day / run.parts[0]}:1"  # each kept record says where it was written
+    assert index_content(index) == index_content(days["root"] / "local.sqlite")
+    day2 = report_of(tmp_path / "day2" / "report.json")
+    outcome = {d["id"]: (d["duplicate_of"], d["duplicate_of_batch"]) for d in day2["documents"]}
+    assert outcome["edited-twice"] == ("news", "day1") and outcome["fresh-copy"] == ("fresh", None)
+    assert day2["totals"]["duplicates_of_index"] == 10 and day2["totals"]["added_to_index"] == 5
+
+    # day 1 again, published over day 2's folder, as Parquet: a re-run (matched against the index before
+    # day 1, nothing added, a warning) whose output is day 1's; day 2's parts and an unlisted old part are gone
+    before = index_content(index)
+    (tmp_path / "day2" / "_duplicates").mkdir()
+    (tmp_path / "day2" / "_duplicates" / "part-00000000000000000001.jsonl").write_text("a part of a run before manifests\n")
+    again = clean_with_ray([days["day1"]], tmp_path / "day2", replace(OPTIONS, index=str(index), batch="day1"),
+                           out_format="parquet")
+    assert index_content(index) == before
+    assert any("is already in the index with these documents (a re-run)" in w for w in again.summary.warnings)
+    rerun = report_of(tmp_path / "day2" / "report.json")
+    assert [(d["id"], d["status"]) for d in rerun["documents"]] == [
+        (d["id"], d["status"]) for d in report_of(tmp_path / "day1" / "report.json")["documents"]]
+    assert rerun["totals"]["added_to_index"] == 0
+    assert sorted(p.name for p in (tmp_path / "day2").iterdir()) == [".dedup", "_duplicates", *again.parts, "report.json"]
+    assert not any((tmp_path / "day2" / "_duplicates").iterdir())
+    assert list(kept_lines(tmp_path / "day2")) == local_kept(days, "day1")
 
 
-def test_the_cli_runs_on_ray_and_its_report_reads_like_a_local_one(corpus, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from dedup.cli import main
-
-    root, files = corpus
-    out = tmp_path / "out"
-    (out / "part-00000000000000000000.jsonl").parent.mkdir()
-    (out / "part-00000000000000000000.jsonl").write_text("a stale part of an earlier run\n")
-    missing = str(tmp_path / "missing.jsonl")
-    result = CliRunner().invoke(main, ["clean", *files, missing, "--engine", "ray", "--id-key", "id", "--out", str(out), "--quiet"])
-    assert result.exit_code == 1, result.output  # the broken line, the missing file
-    assert "invalid JSON" in result.output and "missing.jsonl" in result.output
-    assert [d["id"] for d in kept_lines(out)] == [d["id"] for d in local_result(root)[0]]  # the stale part is gone
-    assert (out / "report.html").exists()
-    summary = CliRunner().invoke(main, ["report", str(out)])
-    assert summary.exit_code == 0 and "duplicate" in summary.output
+def test_the_distributed_path_with_a_killed_worker_gives_the_local_results(days, fault, tmp_path: Path) -> None:
+    """Shuffles instead of the driver, index matches joined onto the clusters. (Star rounds instead of scipy
+    would add three group-bys a round: a minute here; test_engine_distributed runs them bucket by bucket.)"""
+    index = tmp_path / "seen.sqlite"
+    clean_paths([days["day1"]], tmp_path / "day1.jsonl", replace(OPTIONS, index=str(index), batch="day1"))
+    fault.unlink()  # the next block to be cleaned kills its worker once
+    clean_with_ray([days["day2"]], tmp_path / "out", replace(OPTIONS, index=str(index), batch="day2"),
+                   max_driver_documents=0)
+    assert fault.exists(), "no worker was killed"
+    assert_same_run(report_of(tmp_path / "out" / "report.json"), report_of(days["root"] / "local-day2.jsonl.report.json"))
+    assert list(kept_lines(tmp_path / "out")) == local_kept(days, "day2")
+    assert index_content(index) == index_content(days["root"] / "local.sqlite")
 
 
-def test_parquet_in_gives_parquet_parts_with_the_local_results(corpus, tmp_path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    root, files = corpus
-    parquet = []
-    for path in files:
-        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.startswith('{"')]
-        target = tmp_path / (Path(path).stem + ".parquet")
-        pq.write_table(pa.Table.from_pylist(rows), target)
-        parquet.append(str(target))
-    run = clean_with_ray(parquet, tmp_path / "out", OPTIONS)
-    assert run.parts and all(p.endswith(".parquet") for p in run.parts)
-    kept = list(kept_lines(tmp_path / "out"))
-    local = local_result(root)[0]
-    assert [(d["id"], d["text"], d["dedup"]["status"]) for d in kept] == [(d["id"], d["text"], d["dedup"]["status"]) for d in local]
-    assert pq.read_table(tmp_path / "out" / run.parts[0]).column_names == ["id", "text", "dedup"]
-
-
-def test_text_folders_are_refused(tmp_path: Path) -> None:
-    folder = tmp_path / "texts"
+def test_text_folders_on_ray_give_the_local_files_with_the_report_elsewhere(run_cli, tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
     folder.mkdir()
-    shutil.copy(SAMPLES[0], folder)
-    from dedup.errors import OutputError
+    for sample in SAMPLES:
+        shutil.copy(sample, folder)
+    ja3 = SAMPLES[3].read_text(encoding="utf-8")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "repost.md").write_text(japanese_repost(ja3), encoding="utf-8")
+    (folder / "copy.txt").write_text(SAMPLES[0].read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "bytes.txt").write_bytes(b"\xef\xbb\xbfA line with a byte \xff that is not UTF-8.\r\nAnd a second line.\r\n")
+    (folder / "gone.txt").write_text(article(OTHER_ENGLISH))
 
-    with pytest.raises(OutputError, match="JSONL or Parquet"):
-        clean_with_ray([folder], tmp_path / "out", OPTIONS)
+    local, out = tmp_path / "local", tmp_path / "out"
+    clean_paths([folder], out, OPTIONS)  # an earlier run into the same folder, with one more input
+    (folder / "gone.txt").unlink()
+    missing = tmp_path / "missing.txt"
+    clean_paths([folder, missing], local, replace(OPTIONS, report=str(tmp_path / "local-report.json"), html=None))
+    report = tmp_path / "reports" / "report.json"
+    result = run_cli(["clean", folder, missing, "--engine", "ray", "--out", out, "--report", report, "--quiet"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.stderr  # the missing input
+    assert f"{missing}: no such file" in result.stderr and "bytes.txt: invalid UTF-8" in result.stderr
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".dedup" not in p.parts}
+
+    assert files(out) == files(local)  # byte for byte; gone.txt's output and the old report went, nothing is left
+    assert "articles/bytes.txt" in files(out) and "articles/copy.txt" not in files(out)  # ids of several inputs
+    assert_same_run(report_of(report), report_of(tmp_path / "local-report.json"), outputs=True)
+    assert (report.parent / "report.html").exists() and not (out / "report.json").exists()
+    summary = run_cli(["report", report])
+    assert summary.exit_code == 0 and "duplicate" in summary.stdout

@@ -15,12 +15,13 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dedup.engine.local import RunOptions, clean_paths
+from dedup import RunOptions, clean_paths
 from dedup.report.html import (
     MAX_DIFF_LINES,
     page_data,
@@ -207,6 +208,13 @@ def test_markup_in_articles_and_ids_cannot_break_out(run) -> None:
     assert page.lower().count("</script") == 2
 
 
+def test_style_and_script_are_the_package_assets_inlined_as_they_are(run) -> None:
+    assets = resources.files("dedup.report") / "assets"
+    for tag, name in (("style", "report.css"), ("script", "report.js")):
+        (inline,) = re.findall(rf"<{tag}>(.*?)</{tag}>", run["html"], re.S)
+        assert inline == "\n" + (assets / name).read_bytes().decode("utf-8")
+
+
 def test_content_security_policy_admits_only_the_page_script(run) -> None:
     page = run["html"]
     csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page).group(1)
@@ -280,11 +288,15 @@ def test_errors_and_warnings_are_listed(run) -> None:
     assert "latin.txt: invalid UTF-8" in text["doc-warnings"]
 
 
-def test_page_has_the_table_view_and_selftest_hooks(run) -> None:
+def test_page_has_the_table_and_the_view_and_no_test_code(run) -> None:
     page = run["html"]
     for needle in ('id="doc-table"', 'id="f-status"', 'id="f-min"', 'id="f-id"', 'id="view"',
-                   '<pre id="selftest-result" hidden></pre>', "white-space:pre-wrap", "data-table-ready-ms"):
+                   "white-space:pre-wrap", "data-table-ready-ms"):
         assert needle in page
+    (script,) = re.findall(r"<script>(.*?)</script>", page, re.S)
+    for hook in ("selftest", 'get("bench")', "location.search"):  # tests/test_browser.py and the benchmark add their own
+        assert hook not in script
+    assert 'id="selftest-result"' not in page
     headers = [a["data-key"] for t, a in parse(page).tags if t == "th" and "data-key" in a]
     assert headers == ["id", "status", "chars", "removed", "share", "cuts", "dup"]
     assert page.count("<pre class=\"text\"") == 0  # views are built in the browser, on demand

@@ -19,7 +19,8 @@ import numpy as np
 
 from dedup.match.pairs import UnitMatch
 from dedup.match.sections import RepeatedSection
-from dedup.model import Block, BlockKind, RemovalKind, Sentence
+from dedup.model import BlockKind, RemovalKind
+from dedup.segment.blocks import DocumentBlocks
 from dedup.signatures.shingles import ShingleSets
 
 
@@ -40,7 +41,7 @@ class CoverageIndex:
     block_sets: ShingleSets
     sentence_sets: ShingleSets
     block_keys: Sequence[str]
-    sentences_of_block: Sequence[Sequence[Sentence]]
+    sentences_of_block: Sequence[Sequence[int]]  # sentence indices of each block
     sentence_keys: Sequence[str]
     sentence_weights: Sequence[int]
     min_weight: int
@@ -54,18 +55,18 @@ class CoverageIndex:
         """
         host = self.block_sets.of(by)
         for sentence in self.sentences_of_block[block]:
-            if self.sentence_weights[sentence.index] < self.min_weight:
-                if self.sentence_keys[sentence.index] not in self.block_keys[by]:
+            if self.sentence_weights[sentence] < self.min_weight:
+                if self.sentence_keys[sentence] not in self.block_keys[by]:
                     return False
                 continue
-            own = self.sentence_sets.of(sentence.index)
+            own = self.sentence_sets.of(sentence)
             if len(own) and np.isin(own, host, assume_unique=True).mean() < self.threshold:
                 return False
         return True
 
 
 def choose_block_drops(
-    blocks: Sequence[Block],
+    blocks: DocumentBlocks,
     weights: Sequence[int],
     sections: Sequence[RepeatedSection],
     coverage: CoverageIndex,
@@ -79,22 +80,25 @@ def choose_block_drops(
     """
     drops: dict[int, BlockDrop] = {}
     pinned: set[int] = set()
+    twins_of: dict[int, list[int]] = {}  # kept block -> the dropped blocks it is the kept copy of
+
+    kinds = blocks.kinds
 
     def prose(match: UnitMatch) -> bool:
-        return blocks[match.first].kind is BlockKind.PROSE and blocks[match.second].kind is BlockKind.PROSE
+        return kinds[match.first] is BlockKind.PROSE and kinds[match.second] is BlockKind.PROSE
 
     def anchor_weight(section: RepeatedSection) -> int:
         return sum(min(weights[m.first], weights[m.second]) for m in section.matches if prose(m))
 
     def side_weight(side: range) -> int:
-        return sum(weights[b] for b in side if blocks[b].kind in (BlockKind.PROSE, BlockKind.MINOR))
+        return sum(weights[b] for b in side if kinds[b] in (BlockKind.PROSE, BlockKind.MINOR))
 
     anchored = [s for s in sections if anchor_weight(s) > 0]
     for section in sorted(anchored, key=lambda s: (-anchor_weight(s), s.matches[0].first)):
         keep_second = side_weight(section.second_side) > side_weight(section.first_side)
         for match in section.matches:
             preferred = (match.first, match.second) if keep_second else (match.second, match.first)
-            first_len, second_len = len(blocks[match.first].text), len(blocks[match.second].text)
+            first_len, second_len = blocks.length(match.first), blocks.length(match.second)
             if match.kind is RemovalKind.EXACT and first_len != second_len:
                 # equal once normalised: keep the copy with more of the original (its final "?", its markup)
                 preferred = (match.first, match.second) if first_len < second_len else (match.second, match.first)
@@ -109,11 +113,13 @@ def choose_block_drops(
                 if match.kind is not RemovalKind.EXACT and not coverage.covered(drop, keep):
                     continue
                 if drop in pinned:
-                    for twin, twin_drop in list(drops.items()):
-                        if twin_drop.kept == drop:
-                            drops[twin] = replace(twin_drop, kept=keep)
+                    twins = twins_of.pop(drop, [])
+                    for twin in twins:
+                        drops[twin] = replace(drops[twin], kept=keep)
+                    twins_of.setdefault(keep, []).extend(twins)
                     pinned.discard(drop)
                 drops[drop] = BlockDrop(drop, keep, match.kind, match.similarity)
+                twins_of.setdefault(keep, []).append(drop)
                 pinned.add(keep)
                 break
     return drops

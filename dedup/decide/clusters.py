@@ -16,8 +16,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from dedup.index.matching import IndexedMatch
 from dedup.match.documents import CorpusOptions, DocumentMatch, estimated_jaccard, relate, relation
-from dedup.match.indexed import IndexedMatch
 from dedup.model import RemovalKind
 
 

@@ -7,17 +7,18 @@ sentence takes the white space after it (or before it, when it ends its line).
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from dedup.decide.blocks import BlockDrop
 from dedup.decide.sentences import SentenceDrop
-from dedup.model import Block, KeptCopy, Removal, RemovalKind, Sentence
+from dedup.model import KeptCopy, Removal, RemovalKind
+from dedup.segment.blocks import DocumentBlocks
+from dedup.segment.sentences import DocumentSentences
 
 
 def block_removals(
     text: str,
-    blocks: Sequence[Block],
+    blocks: DocumentBlocks,
     drops: Mapping[int, BlockDrop],
     markers: Iterable[int],
 ) -> list[Removal]:
@@ -26,52 +27,41 @@ def block_removals(
     gone = set(drops) | marker_set
     if not gone:
         return []
-    kept_blocks = [b.index for b in blocks if b.index not in gone]
-    last_kept = kept_blocks[-1] if kept_blocks else None
+    last_kept = next((b for b in reversed(range(len(blocks))) if b not in gone), None)
     removals = []
-    for block in blocks:
-        if block.index not in gone:
-            continue
-        following = blocks[block.index + 1].start if block.index + 1 < len(blocks) else len(text)
-        start = block.start
-        if last_kept is not None and block.index == last_kept + 1 and block.index > last_kept:
-            tail = blocks[last_kept]
-            start = tail.line_end if text.endswith(("\n", "\r")) else tail.end
-        elif last_kept is None and block.index == 0:
+    for block in sorted(gone):
+        following = blocks.start[block + 1] if block + 1 < len(blocks) else len(text)
+        start = blocks.start[block]
+        if last_kept is not None and block == last_kept + 1:
+            start = blocks.line_end[last_kept] if text.endswith(("\n", "\r")) else blocks.end[last_kept]
+        elif last_kept is None and block == 0:
             start = 0
-        if block.index in marker_set:
+        if block in marker_set:
             removals.append(Removal(start, following, RemovalKind.MARKER, "marker", 1.0))
         else:
-            drop = drops[block.index]
-            kept = blocks[drop.kept]
-            removals.append(
-                Removal(start, following, drop.kind, "block", drop.similarity, KeptCopy(kept.start, kept.end))
-            )
+            drop = drops[block]
+            kept = KeptCopy(blocks.start[drop.kept], blocks.end[drop.kept])
+            removals.append(Removal(start, following, drop.kind, "block", drop.similarity, kept))
     return removals
 
 
-def sentence_removals(
-    sentences: Sequence[Sentence], drops: Mapping[int, SentenceDrop]
-) -> list[Removal]:
+def sentence_removals(sentences: DocumentSentences, drops: Mapping[int, SentenceDrop]) -> list[Removal]:
     """Removals of single sentences inside blocks that stay."""
-    by_block: dict[int, list[Sentence]] = defaultdict(list)
-    for sentence in sentences:
-        by_block[sentence.block].append(sentence)
+    last_kept: dict[int, int] = {}  # block -> its last sentence that stays (-1: none)
     removals = []
     for drop in drops.values():
-        sentence = sentences[drop.sentence]
-        siblings = by_block[sentence.block]
-        position = siblings.index(sentence)
-        later_kept = any(s.index not in drops for s in siblings[position + 1 :])
-        if later_kept:
-            start, end = sentence.start, siblings[position + 1].start
+        sentence = drop.sentence
+        block = sentences.block[sentence]
+        siblings = sentences.of_block[block]
+        if block not in last_kept:
+            last_kept[block] = next((s for s in reversed(siblings) if s not in drops), -1)
+        if last_kept[block] > sentence:
+            start, end = sentences.start[sentence], sentences.start[sentence + 1]
         else:
-            start = siblings[position - 1].end if position > 0 else sentence.start
-            end = sentence.end
-        kept = sentences[drop.kept]
-        removals.append(
-            Removal(start, end, drop.kind, "sentence", drop.similarity, KeptCopy(kept.start, kept.end))
-        )
+            start = sentences.end[sentence - 1] if sentence > siblings.start else sentences.start[sentence]
+            end = sentences.end[sentence]
+        kept = KeptCopy(sentences.start[drop.kept], sentences.end[drop.kept])
+        removals.append(Removal(start, end, drop.kind, "sentence", drop.similarity, kept))
     return removals
 
 

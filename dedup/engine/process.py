@@ -11,8 +11,9 @@ import json
 import xxhash
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from dedup.model import CleanOptions
+from dedup.model import CleanOptions, CleanResult
 from dedup.read.document import Document
 from dedup.signatures.minhash import MinHashParams, Sketches, sketch
 from dedup.within import clean_document
@@ -45,20 +46,25 @@ def document_warnings(doc: Document) -> tuple[str, ...]:
     return tuple(warnings)
 
 
+def clean_one(doc: Document, options: CleanOptions) -> tuple[CleanResult, dict[str, Any]]:
+    """The cleaned document and its report record without the corpus-level fields."""
+    result = clean_document(doc.text, options)
+    record = {
+        "id": doc.id,
+        "input": doc.source,
+        "chars": len(doc.text),
+        "removed": [removal_record(r, doc.id, doc.text) for r in result.removals],
+        "warnings": list(document_warnings(doc)),
+    }
+    return result, record
+
+
 def process_batch(
     docs: Sequence[Document], options: CleanOptions, minhash: MinHashParams | None
 ) -> tuple[list[Processed], Sketches | None]:
     processed, cleaned_texts = [], []
     for doc in docs:
-        result = clean_document(doc.text, options)
-        warnings = document_warnings(doc)
-        record = {
-            "id": doc.id,
-            "input": doc.source,
-            "chars": len(doc.text),
-            "removed": [removal_record(r, doc.id, doc.text) for r in result.removals],
-            "warnings": list(warnings),
-        }
+        result, record = clean_one(doc, options)
         processed.append(
             Processed(
                 id=doc.id,
@@ -68,7 +74,7 @@ def process_batch(
                 removals=len(result.removals),
                 payload=doc.encode(result.text),
                 record=json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace"),
-                warnings=warnings,
+                warnings=tuple(record["warnings"]),
                 content_key=xxhash.xxh3_64_digest(doc.text.encode("utf-8", "surrogatepass")),
             )
         )

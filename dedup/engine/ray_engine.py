@@ -1,60 +1,98 @@
-"""Run the corpus dedup on a Ray cluster (Ray Data), with the single-machine path's results.
+"""Run ``dedup clean`` on a Ray cluster (Ray Data), with the single-machine path's results.
 
 Ray Data only moves data; every step calls a function of :mod:`dedup.engine.distributed`
 on a partition, and those call the single-machine code:
 
-1. read: one task per input file, through the same JSONL/Parquet readers (same ids, same
-   malformed-line errors); clean and sketch with ``process_batch`` in blocks of 64;
-2. LSH: (band, key, position) rows, 24 bytes each, grouped by a coarse bucket of the key;
-   each bucket yields its candidate pairs (exact-key groups as stars), pairs made distinct,
-   then the two signatures joined onto each pair and verified with the same ``relate``;
-3. connected components from the edges alone: scipy on the driver while the edge list is
-   small, else large-star/small-star rounds, each a group-by on a bucket of nodes;
-4. canonical choice per component with the single-machine rule (a group-by on a bucket
-   of components); each input file's duplicates go to the object store;
-5. every block writes its kept documents (JSONL or Parquet) and report records as parts
-   named by their first position; report.json is streamed from those parts and the sorted
-   cluster records.
+1. read: one task per input file (or per group of text files), through the same readers
+   (same ids, same errors); clean and sketch with ``process_batch`` in blocks of 64;
+   materialised once (in the object store, spilled to disk when large), never shuffled;
+2. the corpus stage. Up to ``max_driver_documents`` documents the sketches (0.6 KiB per
+   document) come to the driver, which runs the local engine's corpus stage as it is
+   (``find_duplicates``: LSH, verification, clusters, the index, the canonical choice): a
+   small run pays for no shuffle. Beyond that it is distributed:
 
-The driver holds the list of input files, the run's totals and one file's duplicates at a
-time, never the documents. The processed documents are materialised once (in the object
-store, spilled to disk when large) and never shuffled: only keys, pairs and signatures move.
+   - LSH: (band, key, position) rows, 24 bytes each, grouped by a coarse bucket of the key;
+     each bucket yields its candidate pairs (exact-key groups as stars), pairs made
+     distinct, then the two signatures joined onto each pair and verified with ``relate``;
+   - connected components from the edges alone: scipy on the driver while the edge list
+     is small, else large-star/small-star rounds, each a group-by on a bucket of nodes;
+   - the index (``--index``): the driver asks it a chunk of documents at a time with the
+     local ``match_index`` (it holds the index and its lock anyway; workers never reach
+     it, so a SQLite file need not be on shared storage, and no SQLite file is opened from
+     many hosts, which WAL mode does not allow); each match becomes a row;
+   - canonical choice per component with the local rules, the index matches joined onto
+     the members (``with_indexed``: a cluster with an indexed member is dropped whole);
+3. every block stages its outputs in ``OUT/.dedup/staging-<run>/``: parts named by their
+   first position for record inputs, the local engine's ``OUT/<id>`` files for text
+   inputs, and its report records; report.json is streamed from those; then outputs,
+   report, report.html and the index batch (the kept documents, in input order, as one
+   batch: the commit point) are published together by :mod:`dedup.write.commit`, under
+   the output lock and the index lock, exactly as the local engine does.
+
+The driver holds the list of inputs, the run's totals, one input's duplicates at a time
+and, with an index, the batch to add (as the local engine does); on the distributed path
+never the documents. A batch the index already holds is a re-run, as on one machine.
 """
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import os
-import shutil
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dedup.corpus import CorpusResult, outcome
 from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
 from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
-from dedup.engine.distributed.canonical import CANONICAL, canonical_rows
-from dedup.engine.distributed.parts import (
-    COUNTS, OUT_FORMATS, REPORT_PARTS, WRITTEN_COLUMNS, kept_lines, report_records, write_block, written_warnings,
+from dedup.engine.distributed.canonical import (
+    DUPLICATE_SCHEMA, canonical_rows, cluster_rows, duplicate_rows, empty_duplicates, hit_duplicates,
 )
-from dedup.engine.distributed.rows import file_of, key_rows, process_rows, read_file_rows
+from dedup.engine.distributed.indexed import hit_rows
+from dedup.engine.distributed.parts import (
+    OUT_FORMATS, TEXT_FILES, WRITTEN_COLUMNS, kept_lines, kept_rows, report_records, write_block, written_files,
+    written_warnings,
+)
+from dedup.engine.distributed.rows import (
+    NO_ERROR, PROCESSED_SCHEMA, file_of, key_rows, live_signatures, process_rows, read_file_rows, sketches_of,
+    text_bytes, text_groups, text_of,
+)
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
-from dedup.options import RunOptions, check_options
-from dedup.errors import DedupError, OutputError
+from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_duplicates
+from dedup.engine.session import (
+    BatchPlan, indexed_documents, open_run_index, output_lock, plan_batch, publication_of, recover_pending,
+    staged_report_path, write_html,
+)
+from dedup.errors import OutputError, UsageError
 from dedup.index.bands import IndexParams
+from dedup.index.matching import match_index
+from dedup.index.memory import changed_warning, remember
+from dedup.index.store import BatchRecord, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions, DocumentMatch
 from dedup.model import RemovalKind
+from dedup.options import RunOptions, check_options
 from dedup.outcome import RunSummary
 from dedup.read.records import PARQUET_SUFFIXES
 from dedup.read.sources import Sources, open_sources
-from dedup.report.html import write_html_report
-from dedup.write.outputs import DUPLICATES_FOLDER
+from dedup.write.commit import publish
+from dedup.write.locations import check_out_dir, check_out_file, default_out_dir, real
+from dedup.write.outputs import DUPLICATES_FOLDER, REPORT_NAME, FolderWriter
+from dedup.write.records import COUNTS, run_summary
 from dedup.write.report_json import write_report
 
 PROCESS_ROWS = 64  # documents cleaned and sketched per call
+TEXT_FILES_PER_READ = 256  # text files read by one task
+# Up to this many documents the corpus stage runs on the driver with the local code: their sketches take
+# ~0.6 KiB each there (120 MB) and the local stage a few seconds, less than the shuffles' scheduling alone.
+DRIVER_DOCUMENTS = 200_000
+MATCH_ROWS = 4096  # documents per index query from the driver
 MEMBERS_PER_BUCKET = 100_000  # cluster members (with their 512-byte signatures) per canonical-choice call
 PART_ROWS = 4096  # documents per part file (at most; a part never spans a gap in the input order)
 
@@ -64,101 +102,219 @@ __all__ = ["RayRun", "clean_with_ray", "kept_lines", "star_components"]
 @dataclass(frozen=True)
 class RayRun:
     summary: RunSummary
-    parts: tuple[str, ...]
+    parts: tuple[str, ...]  # the part files of kept records (none for text inputs, written as OUT/<id>)
+
+
+class WorkerStagedFolder(FolderWriter):
+    """The output folder of a Ray run: the workers stage its files, the driver publishes them.
+
+    Its publication is the local one (:meth:`FolderWriter.publication`: what is staged, the
+    manifest, the files of the last run that this one does not write again) with the files
+    the workers staged, plus two kinds of stale files no manifest lists: the text output of
+    a document that is now a duplicate, and parts (``part-*`` in OUT or OUT/_duplicates) of a
+    run made before manifests, which would otherwise be read as part of this run's output.
+    """
+
+    def __init__(self, out_dir: Path, run: str, write_duplicates: bool = False, new: bool = False) -> None:
+        super().__init__(out_dir, run, write_duplicates, new)
+        self.staged_files: list[str] = []
+        self.dropped: list[str] = []
+
+    def publication(self, extra: list[str]) -> Any:
+        publication = super().publication([*self.staged_files, *extra])
+        fresh = {*self.staged_files, *extra}
+        parts = [p.relative_to(self.out_dir).as_posix() for folder in (self.out_dir, self.out_dir / DUPLICATES_FOLDER)
+                 for p in folder.glob("part-*.*") if p.suffix in (".jsonl", ".parquet")]
+        stale = [str(self.out_dir / n) for n in (*self.dropped, *parts) if n not in fresh]
+        return replace(publication, removals=tuple(dict.fromkeys((*publication.removals, *stale))))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the corpus stage decided, as the writers and the driver need it."""
+
+    duplicates: DuplicatesByFile
+    clusters: int
+    cluster_records: Callable[[], Iterable[dict[str, Any] | str]]
+    plan: BatchPlan | None
+    index_batch: Callable[[], tuple[Ledger, dict[int, Any]]]  # documents and duplicates, for ``add_to_index``
 
 
 def clean_with_ray(
-    paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], options: RunOptions | None = None,
-    address: str | None = None, max_local_edges: int = 2_000_000, out_format: str = "auto",
+    paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str] | None = None,
+    options: RunOptions | None = None, address: str | None = None, max_local_edges: int = 2_000_000,
+    out_format: str = "auto", max_driver_documents: int = DRIVER_DOCUMENTS,
+    on_error: Callable[[str], None] | None = None,
 ) -> RayRun:
-    """``dedup clean --engine ray``: JSONL/Parquet in, part files (``out_format`` jsonl or parquet;
-    auto: Parquet when every input is) and report.json out."""
-    import ray
-    from ray.data.expressions import col
+    """``dedup clean --engine ray``: the local engine's run on a Ray cluster (joined at ``address``, or the
+    session already started, or a local one).
 
+    Text folders give ``OUT/<id>`` files as on one machine; JSONL/Parquet inputs give part files
+    (``out_format`` jsonl or parquet; auto: Parquet when every input is). ``on_error`` is told
+    every error and warning line as it comes. Outputs, report and index batch are published
+    together (see the module docstring); a run that fails changes none of them.
+    """
     started = time.monotonic()
     options = check_options(options or RunOptions())
     if options.corpus is None:
-        raise OutputError("--engine ray deduplicates a corpus: drop --within-only")
+        raise UsageError("--engine ray deduplicates a corpus: drop --within-only")
+    tell = on_error or (lambda line: None)
+    run = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+    sources = _sources(paths, options)
+    if not sources.records and out_format not in ("auto", TEXT_FILES):
+        raise UsageError("--out-format is for the parts of JSONL/Parquet inputs; text inputs are written as files")
+    part_format = TEXT_FILES if not sources.records else _out_format(sources, out_format)
+    writer, report_path = _open_folder(paths, out_dir, sources, options, run)
+    errors = [str(e) for e in sources.discovery.errors]
+    warnings = list(sources.discovery.warnings)
+
+    def note(line: str) -> None:
+        warnings.append(line)
+        tell(line)
+
+    for line in errors + warnings:
+        tell(line)
+    try:
+        with output_lock(writer, tell), open_run_index(options) as index, (
+            index.lock(on_wait=tell) if index is not None else contextlib.nullcontext()
+        ):
+            for line in recover_pending(writer, index):
+                note(line)
+            if index is not None:
+                changed = changed_warning(index.location, index.identity())
+                if changed:
+                    note(changed)
+            batch_name = options.batch or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            summary, parts = _run(sources, options, writer, report_path, index, batch_name, part_format, errors,
+                                  warnings, note, tell, address, max_local_edges, max_driver_documents, started)
+    except BaseException:
+        writer.forget_if_new()  # a failed first run leaves no output folder behind
+        raise
+    return RayRun(replace(summary, elapsed=time.monotonic() - started, warnings=tuple(warnings)), parts)
+
+
+def _run(
+    sources: Sources, options: RunOptions, writer: WorkerStagedFolder, report_path: str, index: IndexStore | None,
+    batch_name: str, part_format: str, errors: list[str], warnings: list[str], note: Callable[[str], None],
+    tell: Callable[[str], None], address: str | None, max_local_edges: int, max_driver_documents: int, started: float,
+) -> tuple[RunSummary, tuple[str, ...]]:
+    """Inside the locks: process, decide, stage, publish."""
+    assert options.corpus is not None
     corpus = options.corpus
     params = IndexParams.from_options(corpus)
-    sources = _record_sources(paths, options)
-    files = [str(f.path) for f in sources.discovery.files]
-    part_format = _out_format(sources, out_format)
-    out = _prepare_out(Path(out_dir))
-
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith("DEDUP_")}})
+    staged_report = staged_report_path(writer, report_path)
+    assert staged_report is not None
+    _start_ray(address)
     partitions = _configure(options)
+    try:
+        writer.open()
+        processed = _processed(sources, options)
+        rerun: list[str] = []
 
-    inputs = ray.data.from_items([{"file": i, "path": p} for i, p in enumerate(files)], override_num_blocks=max(1, len(files)))
-    processed = (
-        inputs.flat_map(read_file_rows, fn_kwargs={"text_key": options.text_key, "id_key": options.id_key,
-                                                   "max_record_bytes": options.max_record_bytes})
-        .map_batches(process_rows, batch_format="pandas", batch_size=PROCESS_ROWS,
-                     fn_kwargs={"clean": options.clean, "minhash": corpus.minhash, "text_key": options.text_key})
-        .materialize()
-    )
-    errors = _frame(processed.select_columns(["pos", "error"]).map_batches(_error_rows, batch_format="pandas"), ["pos", "error"])
-    errors = [*map(str, sources.discovery.errors), *errors.sort_values("pos")["error"].tolist()]
+        def plan_of(digest: Callable[[], str]) -> BatchPlan | None:
+            if index is None:
+                return None
+            plan = plan_batch(index, batch_name, digest(), options.batch is not None)
+            if plan.rerun_of is not None:
+                rerun.append(f"{index.location}: batch {plan.name!r} is already in the index with these documents (a "
+                             "re-run): matched against the batches before it, as the first time; the index is unchanged")
+            return plan
 
-    edges = _edges(processed, params, corpus, partitions)
-    pairs = edges.count()
-    labels = _driver_components(edges) if pairs <= max_local_edges else star_components(edges, partitions)
-    members = labels.join(processed.select_columns(["pos", "id", "cleaned_chars", "sig", "size", "exact"]),
-                          join_type="inner", num_partitions=partitions, on=("pos",))
-    member_buckets = bucket_count(2 * pairs, partitions, MEMBERS_PER_BUCKET)
-    chosen = (
-        members.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "comp", "buckets": member_buckets})
-        .groupby("bucket").map_groups(canonical_rows, batch_format="pandas", fn_kwargs={"options": corpus, "params": params})
-        .materialize()
-    )
+        if processed.count() <= max_driver_documents:
+            table, decision = _decide_on_driver(processed, corpus, params, index, plan_of)
+            read_errors = table["error"][table["error"] != NO_ERROR]
+        else:
+            read_errors = _frame(processed.select_columns(["pos", "error"]).map_batches(_error_rows, batch_format="pandas"),
+                                 ["pos", "error"]).sort_values("pos")["error"]
+            decision = _decide_distributed(processed, corpus, params, partitions, index, plan_of, max_local_edges)
+        for line in map(text_of, read_errors):
+            errors.append(line)
+            tell(line)
 
-    lookup = DuplicatesByFile.publish(chosen)
-    written = _frame(processed.map_batches(
-        write_block, batch_format="pandas", batch_size=PART_ROWS,
-        fn_kwargs={"duplicates_of_file": lookup, "out_dir": str(out), "write_duplicates": options.write_duplicates,
-                   "out_format": part_format},
-    ), list(WRITTEN_COLUMNS))
+        written = _frame(processed.map_batches(
+            write_block, batch_format="pandas", batch_size=PART_ROWS,
+            fn_kwargs={"duplicates_of_file": decision.duplicates, "out_dir": str(writer.out_dir), "run": writer.run,
+                       "write_duplicates": options.write_duplicates, "out_format": part_format},
+        ), list(WRITTEN_COLUMNS))
+        writer.staged_files, writer.dropped = written_files(written)
+        for line in [*written_warnings(written), *rerun]:
+            note(line)
 
-    clusters = chosen.filter(expr=col("kind") == CANONICAL).select_columns(["comp", "cluster"]).sort("comp").materialize()
-    summary = _summary(written, clusters.count(), errors, sources.discovery.warnings, out, options, started)
-    report = out / "report.json"
-    write_report(report, summary, report_records(out), _cluster_records(clusters))
-    shutil.rmtree(out / REPORT_PARTS, ignore_errors=True)
-    summary = _html(report, summary, options)
+        plan = decision.plan
+        adds = index is not None and plan is not None and plan.rerun_of is None
+        counts = {column: int(written[column].sum()) for column in COUNTS}
+        kept = counts["unique"] + counts["cleaned"] if adds else 0
+        summary = run_summary(
+            counts, clusters=decision.clusters, errors=errors, warnings=warnings, started=started,
+            output=writer.path, report=report_path, parameters={**options.parameters(), "engine": "ray"},
+            indexed=kept, duplicates_of_index=decision.duplicates.of_index,
+        )
+        write_report(staged_report, summary, report_records(writer.staging), decision.cluster_records())
+        staged_html = write_html(staged_report, options, summary, note)
+
+        commit_index = None
+        if adds and index is not None and plan is not None:
+            ledger, duplicate_of = decision.index_batch()
+            record = BatchRecord(plan.name, plan.digest, writer.run, 0, kept, 0.0)
+
+            def commit_index() -> None:
+                add_to_index(index, ledger, duplicate_of, corpus, plan.name, record)
+
+        publish(writer.journal, publication_of(writer, report_path, staged_report, staged_html, index, plan, adds),
+                commit_index)
+    except BaseException:
+        writer.discard(staged_report)
+        raise
+    if adds and index is not None and plan is not None:
+        remember(index.location, index.identity(), indexed_documents(index), plan.name)
     parts = tuple(sorted(p for p in written["part"].tolist() if p))
-    return RayRun(replace(summary, elapsed=time.monotonic() - started), parts)
+    return summary, parts
 
 
-def _record_sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> Sources:
+def _sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> Sources:
     sources = open_sources(paths, options.fmt)
-    if not sources.records:
-        raise OutputError("--engine ray reads JSONL or Parquet files (text folders: use the local engine)")
     if any(str(f.path) == "-" for f in sources.discovery.files):
-        raise OutputError("--engine ray reads files, not standard input")
+        raise UsageError("--engine ray reads files, not standard input")
     return sources
 
 
 def _out_format(sources: Sources, requested: str) -> str:
     if requested != "auto":
         if requested not in OUT_FORMATS:
-            raise OutputError(f"output format {requested!r}: choose one of {', '.join(OUT_FORMATS)}")
+            raise UsageError(f"output format {requested!r}: choose one of {', '.join(OUT_FORMATS)}")
         return requested
     files = sources.discovery.files
     return "parquet" if files and all(str(f.path).lower().endswith(PARQUET_SUFFIXES) for f in files) else "jsonl"
 
 
-def _prepare_out(out: Path) -> Path:
-    """The output folder, emptied of an earlier run's parts and report (they would mix with this run's)."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").unlink(missing_ok=True)
-    (out / "report.html").unlink(missing_ok=True)
-    for stale in [*out.glob("part-*.*"), *(out / DUPLICATES_FOLDER).glob("part-*.*")]:
-        stale.unlink()
-    shutil.rmtree(out / REPORT_PARTS, ignore_errors=True)
-    return out
+def _open_folder(
+    paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str] | None, sources: Sources, options: RunOptions,
+    run: str,
+) -> tuple[WorkerStagedFolder, str]:
+    """The output folder's writer and the report's path, checked before anything is read (as the local engine
+    checks a folder output). Record inputs inside the folder are refused: parts there are the run's own."""
+    files = sources.discovery.files
+    folder = Path(out) if out is not None else default_out_dir(paths)
+    new = not folder.exists()
+    check_out_dir(folder, paths, () if sources.records else files)
+    if sources.records:
+        inside = next((f for f in files if real(folder) in real(f.path).parents), None)
+        if inside is not None:
+            raise OutputError(f"input {inside.path} is inside the output folder {folder}: choose another --out")
+    if options.report is not None:
+        check_out_file(options.report, files, "report")
+    writer = WorkerStagedFolder(folder, run, options.write_duplicates, new=new)
+    return writer, options.report or str(folder / REPORT_NAME)
+
+
+def _start_ray(address: str | None) -> None:
+    """Join the session this process already has, or the cluster at ``address``, or start a local Ray."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise UsageError(f"--engine ray needs Ray: pip install 'dedup[ray]' ({exc})") from None
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
 
 
 def _configure(options: RunOptions) -> int:
@@ -176,6 +332,28 @@ def _configure(options: RunOptions) -> int:
     return partitions
 
 
+def _processed(sources: Sources, options: RunOptions) -> Any:
+    """Every document read, cleaned and sketched (PROCESSED_SCHEMA rows), materialised."""
+    import ray
+
+    files = sources.discovery.files
+    if sources.records:
+        items = [{"file": i, "path": os.fsencode(f.path)} for i, f in enumerate(files)]
+    else:
+        items = text_groups(files, TEXT_FILES_PER_READ)
+    if not items:
+        return ray.data.from_arrow(PROCESSED_SCHEMA.empty_table()).materialize()
+    assert options.corpus is not None
+    return (
+        ray.data.from_items(items, override_num_blocks=len(items))
+        .flat_map(read_file_rows, fn_kwargs={"text_key": options.text_key, "id_key": options.id_key,
+                                             "max_record_bytes": options.max_record_bytes, "max_bytes": options.max_bytes})
+        .map_batches(process_rows, batch_format="pandas", batch_size=PROCESS_ROWS,
+                     fn_kwargs={"clean": options.clean, "minhash": options.corpus.minhash, "text_key": options.text_key})
+        .materialize()
+    )
+
+
 def _frame(dataset: Any, columns: list[str]) -> Any:
     """A small dataset as one pandas frame on the driver, with its columns even when it has no rows."""
     import pandas as pd
@@ -185,7 +363,109 @@ def _frame(dataset: Any, columns: list[str]) -> Any:
 
 
 def _error_rows(batch: Any) -> Any:
-    return batch[batch["error"] != ""]
+    return batch[batch["error"] != NO_ERROR]
+
+
+def _decide_on_driver(
+    processed: Any, corpus: CorpusOptions, params: IndexParams, index: IndexStore | None,
+    plan_of: Callable[[Callable[[], str]], BatchPlan | None],
+) -> tuple[Any, Decision]:
+    """The local engine's corpus stage on the driver, from every document's sketch; (the rows, the decision)."""
+    import pandas as pd
+
+    table = _frame(processed.drop_columns(["payload", "record"]), [n for n in PROCESSED_SCHEMA.names
+                                                                    if n not in ("payload", "record")])
+    table = table.sort_values("pos", kind="stable")
+    documents = table[table["error"] == NO_ERROR]
+    ledger = Ledger(
+        ids=[text_of(i) for i in documents["id"]], chars=documents["chars"].tolist(),
+        cleaned_chars=documents["cleaned_chars"].tolist(), removals=documents["removals"].tolist(),
+        sketches=[sketches_of(documents, params)] if len(documents) else [],
+    )
+    plan = plan_of(lambda: batch_digest(ledger.ids, documents["content_key"].tolist()))
+    clusters, duplicate_of = find_duplicates(ledger, corpus, index, plan.before if plan else None)
+    positions = documents["pos"].to_numpy(dtype=np.int64)
+    result = CorpusResult((), duplicate_of)
+    rows = []
+    for p in sorted(duplicate_of):
+        decided = outcome(p, ledger.ids, ledger.removals, result)
+        rows.append((int(positions[p]), text_bytes(decided.duplicate_of or ""), text_bytes(decided.duplicate_of_batch or ""),
+                     decided.duplicate_kind, decided.similarity))
+    frame = pd.DataFrame(rows, columns=DUPLICATE_SCHEMA.names) if rows else empty_duplicates().reset_index()
+    decision = Decision(
+        DuplicatesByFile.from_batches([frame]), len(clusters), lambda: (cluster_record_of(c, ledger) for c in clusters),
+        plan, lambda: (ledger, duplicate_of),
+    )
+    return table, decision
+
+
+def _decide_distributed(
+    processed: Any, corpus: CorpusOptions, params: IndexParams, partitions: int, index: IndexStore | None,
+    plan_of: Callable[[Callable[[], str]], BatchPlan | None], max_local_edges: int,
+) -> Decision:
+    """The corpus stage as Ray Data steps (module docstring, step 2)."""
+    plan = plan_of(lambda: _streamed_digest(processed)) if index is not None else None
+    hits = _index_hits(processed, index, params, corpus, plan.before if plan else None) if index is not None else None
+    edges = _edges(processed, params, corpus, partitions)
+    pairs = edges.count()
+    duplicates = clusters = None
+    if pairs:
+        labels = _driver_components(edges) if pairs <= max_local_edges else star_components(edges, partitions)
+        members = labels.join(processed.select_columns(["pos", "id", "cleaned_chars", "sig", "size", "exact"]),
+                              join_type="inner", num_partitions=partitions, on=("pos",))
+        if hits is not None:
+            members = members.join(hits, join_type="left_outer", num_partitions=partitions, on=("pos",))
+        member_buckets = bucket_count(2 * pairs, partitions, MEMBERS_PER_BUCKET)
+        chosen = (
+            members.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "comp", "buckets": member_buckets})
+            .groupby("bucket").map_groups(canonical_rows, batch_format="pandas", fn_kwargs={"options": corpus, "params": params})
+            .materialize()
+        )
+        duplicates = chosen.map_batches(duplicate_rows, batch_format="pyarrow")
+        clusters = chosen.map_batches(cluster_rows, batch_format="pyarrow").sort("comp").materialize()
+    if hits is not None:
+        of_index = hits.map_batches(hit_duplicates, batch_format="pyarrow")
+        duplicates = of_index if duplicates is None else duplicates.union(of_index)
+    lookup = DuplicatesByFile.publish(duplicates) if duplicates is not None else DuplicatesByFile({}, 0)
+
+    def index_batch() -> tuple[Ledger, dict[int, Any]]:
+        frame = _frame(processed.map_batches(kept_rows, batch_format="pandas", fn_kwargs={"duplicates_of_file": lookup}),
+                       ["pos", "id", "chars", "cleaned_chars", "removals", "sig", "size", "exact"])
+        frame = frame.sort_values("pos", kind="stable")
+        kept = Ledger([text_of(i) for i in frame["id"]], frame["chars"].tolist(), frame["cleaned_chars"].tolist(),
+                      frame["removals"].tolist(), [sketches_of(frame, params)] if len(frame) else [])
+        return kept, {}
+
+    return Decision(lookup, clusters.count() if clusters is not None else 0,
+                    lambda: _cluster_records(clusters) if clusters is not None else iter(()), plan, index_batch)
+
+
+def _streamed_digest(processed: Any) -> str:
+    """The batch's digest (every document's id and content key, in input order), streamed through the driver."""
+    ordered = processed.map_batches(_digest_rows, batch_format="pandas").sort("pos")
+    pairs = ((text_of(i), bytes(k)) for batch in ordered.iter_batches(batch_format="pandas", batch_size=65_536)
+             for i, k in zip(batch["id"], batch["content_key"]))
+    ids, keys = itertools.tee(pairs)
+    return batch_digest((i for i, _ in ids), (k for _, k in keys))  # type: ignore[arg-type]  # zip reads both in step
+
+
+def _digest_rows(batch: Any) -> Any:
+    return batch.loc[batch["error"] == NO_ERROR, ["pos", "id", "content_key"]]
+
+
+def _index_hits(
+    processed: Any, index: IndexStore, params: IndexParams, corpus: CorpusOptions, before: int | None
+) -> Any | None:
+    """The documents that repeat an indexed one (HIT_SCHEMA rows), asked by the driver MATCH_ROWS at a time."""
+    import ray
+
+    refs = []
+    live = processed.select_columns(["pos", "error", "sig", "size", "exact"]).map_batches(live_signatures, batch_format="numpy")
+    for batch in live.iter_batches(batch_format="numpy", batch_size=MATCH_ROWS):
+        matches = match_index(index, params, sketches_of(batch, params), corpus, before)
+        if matches:
+            refs.append(ray.put(hit_rows(batch["pos"], matches)))
+    return ray.data.from_arrow_refs(refs) if refs else None
 
 
 def _edges(processed: Any, params: IndexParams, corpus: CorpusOptions, partitions: int) -> Any:
@@ -204,8 +484,11 @@ def _edges(processed: Any, params: IndexParams, corpus: CorpusOptions, partition
         .materialize()
     )
     exact = candidates.filter(expr=col("exact") == 1).select_columns(["a", "b"])
-    near = candidates.filter(expr=col("exact") == 0).select_columns(["a", "b"])
-    live = processed.filter(expr=(col("error") == "") & (col("size") > 0)).select_columns(["pos", "sig", "size"])
+    near = candidates.filter(expr=col("exact") == 0).select_columns(["a", "b"]).materialize()
+    if near.count() == 0:  # no joins on empty blocks (they carry no columns to join on)
+        return exact.materialize()
+    live = (processed.select_columns(["pos", "error", "sig", "size", "exact"])
+            .map_batches(live_signatures, batch_format="numpy").select_columns(["pos", "sig", "size"]))
     side_a = live.rename_columns({"pos": "a", "sig": "sig_a", "size": "size_a"})
     side_b = live.rename_columns({"pos": "b", "sig": "sig_b", "size": "size_b"})
     verified = (
@@ -256,32 +539,41 @@ def star_components(edges: Any, partitions: int, max_rounds: int = 64) -> Any:
 
 
 class DuplicatesByFile:
-    """Each input file's duplicates (position → canonical id, kind, similarity) as one object in Ray's store.
+    """Each input's duplicates (position → what it repeats, its batch, kind, similarity) as one object in Ray's
+    store.
 
-    Published from the duplicates sorted by position, one file at a time, so the driver holds
-    one file's worth; a writing task fetches only the files of its block.
+    Published from the duplicates sorted by position, one input at a time, so the driver holds
+    one input's worth; a writing task fetches only the inputs of its block. ``of_index``
+    counts the duplicates of documents of earlier batches.
     """
 
-    def __init__(self, refs: dict[int, Any]) -> None:
+    def __init__(self, refs: dict[int, Any], of_index: int) -> None:
         self.refs = refs
+        self.of_index = of_index
 
     @classmethod
-    def publish(cls, chosen: Any) -> DuplicatesByFile:
+    def publish(cls, duplicates: Any) -> DuplicatesByFile:
+        """From a dataset of DUPLICATE_SCHEMA rows."""
+        return cls.from_batches(duplicates.sort("pos").iter_batches(batch_format="pandas", batch_size=65_536))
+
+    @classmethod
+    def from_batches(cls, batches: Iterable[Any]) -> DuplicatesByFile:
+        """From pandas frames of DUPLICATE_SCHEMA rows, in position order."""
         import pandas as pd
         import ray
-        from ray.data.expressions import col
 
         refs: dict[int, Any] = {}
         pending: list[Any] = []
         current = None
+        of_index = 0
 
         def flush() -> None:
             if pending:
                 refs[current] = ray.put(pd.concat(pending).set_index("pos"))
                 pending.clear()
 
-        duplicates = chosen.filter(expr=col("kind") != CANONICAL).select_columns(["pos", "canonical_id", "kind", "similarity"])
-        for batch in duplicates.sort("pos").iter_batches(batch_format="pandas", batch_size=65_536):
+        for batch in batches:
+            of_index += int((batch["batch"].map(len) > 0).sum())
             files = file_of(batch["pos"].to_numpy())
             for file in np.unique(files):
                 if file != current:
@@ -289,41 +581,16 @@ class DuplicatesByFile:
                     current = int(file)
                 pending.append(batch[files == file])
         flush()
-        return cls(refs)
+        return cls(refs, of_index)
 
     def __call__(self, file: int) -> Any:
-        import pandas as pd
         import ray
 
         if file in self.refs:
             return ray.get(self.refs[file])
-        return pd.DataFrame({"canonical_id": [], "kind": [], "similarity": []}, index=pd.Index([], name="pos", dtype=np.int64))
-
-
-def _summary(
-    written: Any, clusters: int, errors: list[str], read_warnings: Sequence[str], out: Path, options: RunOptions,
-    started: float,
-) -> RunSummary:
-    totals = {column: int(written[column].sum()) for column in COUNTS}
-    warnings = (*read_warnings, *written_warnings(written))
-    return RunSummary(
-        **totals, clusters=clusters, duplicates_of_index=0, indexed=0, errors=tuple(errors), warnings=warnings,
-        elapsed=time.monotonic() - started, output=str(out), report=str(out / "report.json"),
-        parameters={**options.parameters(), "engine": "ray"},
-    )
+        return empty_duplicates()
 
 
 def _cluster_records(clusters: Any) -> Iterator[str]:
     for batch in clusters.iter_batches(batch_format="pandas", batch_size=65_536):
-        yield from batch["cluster"].tolist()
-
-
-def _html(report: Path, summary: RunSummary, options: RunOptions) -> RunSummary:
-    """report.html beside report.json, by the local engine's rule; a failure is a warning."""
-    if not options.writes_html(summary.documents):
-        return summary
-    try:
-        write_html_report(report)
-    except (DedupError, OSError) as exc:
-        return replace(summary, warnings=(*summary.warnings, f"report.html not written ({exc})"))
-    return summary
+        yield from (bytes(c).decode("utf-8") for c in batch["cluster"])

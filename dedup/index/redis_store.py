@@ -13,7 +13,7 @@ indexes next to other data:
 ``batches``           hash    batch name → ``first_number:count``
 ``runs``              hash    batch name → its record (JSON: content digest, run, first number, count)
 ``identity``          string  a random name given by the first batch: an emptied server has none
-``b:<8 bytes>``       set     one per band key (from :func:`dedup.index.bands.band_keys`,
+``b:<8 bytes>``       set     one per band key (from :func:`dedup.match.lsh.band_keys`,
                               which folds the band into the key): its documents' numbers
 ``next``              string  the last document number given out
 ``sets``, ``entries`` string  counts of band sets and of their members, for ``stats``
@@ -64,11 +64,12 @@ try:
 except ImportError:  # a dependency; a clear line all the same if it is missing
     redis = None  # type: ignore[assignment]
 
-from dedup.index.bands import IndexParams, band_keys
+from dedup.index.bands import IndexParams
 from dedup.index.store import (
     BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, signature_bytes, signature_from_bytes,
 )
 from dedup.locks import describe_holder, holder_line
+from dedup.match.lsh import band_keys
 
 _HEADER = struct.Struct("<qqqII")  # chars, size, exact key, len(id), len(batch); then id, batch, signature
 _READ_CHUNK = 2_000  # HMGET fields / SUNION commands per round trip

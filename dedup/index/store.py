@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import xxhash
 
 from dedup.errors import DedupError
 
@@ -57,6 +58,14 @@ class BatchRecord:
 
 
 LockWait = Callable[[str], None]
+
+
+def batch_digest(ids: Sequence[str], content_keys: Sequence[bytes]) -> str:
+    """A batch's content: every document's id and a key of its text, in input order."""
+    digest = xxhash.xxh3_128()
+    for doc_id, key in zip(ids, content_keys):
+        digest.update(doc_id.encode("utf-8", "surrogatepass") + b"\0" + key)
+    return digest.hexdigest()
 
 
 class IndexStore(ABC):

@@ -1,13 +1,13 @@
 """Which documents of a corpus repeat which: exact keys, MinHash LSH candidates, verification.
 
 Exact duplicates share the XXH3 key of their normalised text. Near duplicates are found by
-LSH banding with datasketch's own choice of bands and rows for the threshold: by default
-the bands are sorted as numpy arrays (memory for a million documents stays bounded), or
-datasketch's MinHashLSH object is used (``lsh_backend="datasketch"``): the same
-candidates. Every candidate pair is verified on the signatures, so LSH false positives
-never become removals: a pair is kept when the estimated Jaccard similarity reaches ``threshold``, or
-when the smaller document is estimated to lie at least ``containment_threshold`` inside
-the larger one (a re-post with paragraphs dropped).
+LSH banding (:mod:`dedup.match.lsh`: the bands and rows for the threshold, the same choice
+as datasketch's): by default the bands are sorted as numpy arrays (memory for a million
+documents stays bounded), or datasketch's MinHashLSH object is used
+(``lsh_backend="datasketch"``): the same candidates. Every candidate pair is verified on the
+signatures, so LSH false positives never become removals: a pair is kept when the estimated
+Jaccard similarity reaches ``threshold``, or when the smaller document is estimated to lie at
+least ``containment_threshold`` inside the larger one (a re-post with paragraphs dropped).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from datasketch import MinHashLSH
 
+from dedup.match.lsh import Banding, band_keys, choose_banding
 from dedup.model import RemovalKind
 from dedup.signatures.minhash import MinHashParams, to_datasketch
 
@@ -30,7 +31,7 @@ class CorpusOptions:
     lsh_threshold: float | None = None  # candidate threshold for LSH; default: ``threshold``
     keep: str = "longest"  # or "first"
     minhash: MinHashParams = field(default_factory=MinHashParams)
-    # datasketch picks bands and rows minimising fp·w0 + fn·w1; candidates are verified, so
+    # bands and rows minimise fp·w0 + fn·w1 (dedup.match.lsh); candidates are verified, so
     # a missed pair costs far more than a false candidate: 14 bands of 9 rows at 0.8.
     lsh_weights: tuple[float, float] = (0.1, 0.9)
     # "numpy": the same bands sorted as arrays (about 0.2 KiB per document); "datasketch": its
@@ -43,6 +44,11 @@ class CorpusOptions:
     @property
     def candidate_threshold(self) -> float:
         return self.threshold if self.lsh_threshold is None else self.lsh_threshold
+
+    @property
+    def banding(self) -> Banding:
+        """The bands and rows of LSH for these options (what datasketch's MinHashLSH would choose)."""
+        return choose_banding(self.candidate_threshold, self.minhash.num_perm, self.lsh_weights)
 
 
 @dataclass(frozen=True)
@@ -117,12 +123,10 @@ def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int], options: Corpus
     if options.lsh_backend == "datasketch":
         yield from _datasketch_candidates(signatures, sizes, options)
         return
-    from dedup.index.bands import IndexParams, band_keys  # here: bands import CorpusOptions from this module
-
     live = np.flatnonzero(np.asarray(sizes) > 0)
     if len(live) < 2:
         return
-    keys = band_keys(signatures[live], IndexParams.from_options(options))
+    keys = band_keys(signatures[live], options.banding)
     seen: set[tuple[int, int]] = set()
     for band in range(keys.shape[1]):
         order = np.argsort(keys[:, band], kind="stable")

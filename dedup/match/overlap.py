@@ -5,43 +5,148 @@ shingles are grouped by hash: only units that share a shingle are ever paired, a
 shingle found in more than ``max_posting`` units (a formula, boilerplate) is skipped so a
 document full of one phrase cannot blow up the pair count. The counts are exact
 intersection sizes (for the shingles kept), so no second verification pass is needed.
+
+Memory stays a few bytes per shingle, whatever the size of the document: the index is
+built for one range of hash values at a time (sorting takes 8 bytes per shingle), and the
+pairs are counted a few million at a time (a passage repeated a few dozen times lists up
+to ``max_posting / 2`` pairs per shingle, far more than the distinct pairs they add up to).
 """
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
 
 from dedup.signatures.shingles import ShingleSets
 
+SHINGLES_PER_RANGE = 1 << 22
+PAIRS_PER_BATCH = 1 << 22
+_NOT_HELD = np.uint16(0xFFFF)
+
 
 def shared_shingle_counts(
-    sets: ShingleSets, eligible: np.ndarray, max_posting: int = 32
+    sets: ShingleSets, eligible: np.ndarray, max_posting: int = 32, copies: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(first, second, shared)`` for every pair of eligible units sharing a shingle, first < second."""
-    keep = eligible[sets.units]
-    hashes = sets.hashes[keep]
-    units = sets.units[keep]
-    empty = np.empty(0, dtype=np.int64)
-    if len(hashes) == 0:
-        return empty, empty, empty
-    order = np.argsort(hashes, kind="stable")
-    hashes, units = hashes[order], units[order]
-    group_starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
-    group_sizes = np.diff(np.concatenate([group_starts, [len(hashes)]]))
-    firsts, seconds = [], []
-    for size in np.unique(group_sizes):
-        if size < 2 or size > max_posting:
+    """``(first, second, shared)`` for every pair of eligible units sharing a shingle, first < second.
+
+    ``copies[u]`` is how many units unit ``u`` stands for (itself and its exact copies, left
+    out of ``eligible``): it counts that many times towards ``max_posting``, as they would.
+    """
+    n_units = len(sets.offsets) - 1
+    counts = _PairCounts(np.int64(n_units))
+    for keys in _postings(sets, eligible):
+        if len(keys) == 0:
             continue
-        members = units[group_starts[group_sizes == size, None] + np.arange(size)]
-        left, right = _pairs_of(int(size))
-        firsts.append(members[:, left].ravel())
-        seconds.append(members[:, right].ravel())
-    if not firsts:
-        return empty, empty, empty
-    n_units = np.int64(len(sets.offsets) - 1)
-    codes, shared = np.unique(np.concatenate(firsts) * n_units + np.concatenate(seconds), return_counts=True)
-    return codes // n_units, codes % n_units, shared.astype(np.int64)
+        hashes, units = _halves(keys)
+        group_starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
+        del hashes
+        group_sizes = np.diff(np.concatenate([group_starts, [len(keys)]]))
+        wanted = group_sizes <= max_posting
+        group_starts, group_sizes = group_starts[wanted], group_sizes[wanted]
+        if copies is not None and len(group_starts):
+            run = np.repeat(group_starts, group_sizes) + _ranks(group_sizes)
+            postings = np.add.reduceat(copies[units[run]], np.concatenate([[0], np.cumsum(group_sizes)[:-1]]))
+            del run
+            wanted = postings <= max_posting
+            group_starts, group_sizes = group_starts[wanted], group_sizes[wanted]
+        for size in np.unique(group_sizes):
+            starts = group_starts[group_sizes == size]
+            left, right = _pairs_of(int(size))
+            per_batch = max(1, PAIRS_PER_BATCH // len(left))
+            for at in range(0, len(starts), per_batch):
+                members = units[starts[at : at + per_batch, None] + np.arange(size)].astype(np.int64)
+                counts.add(members[:, left].ravel(), members[:, right].ravel())
+    codes, shared = counts.total()
+    return codes // n_units, codes % n_units, shared
+
+
+def _postings(sets: ShingleSets, eligible: np.ndarray) -> Iterator[np.ndarray]:
+    """Sorted ``hash << 32 | unit`` of the shingles that two or more eligible units hold, one hash range at a time."""
+    eligible = np.asarray(eligible, dtype=bool)
+    sizes = sets.sizes
+    total = int(sizes[eligible].sum())
+    if total <= SHINGLES_PER_RANGE:
+        keys = sets.hashes[np.repeat(eligible, sizes)].astype(np.uint64)
+        keys <<= np.uint64(32)
+        chosen = np.flatnonzero(eligible)
+        keys |= np.repeat(chosen.astype(np.uint32), sizes[chosen])
+        yield _held_twice(keys)
+        return
+    bits = min(15, max(1, (-(-total // SHINGLES_PER_RANGE) - 1).bit_length()))
+    part = (sets.hashes >> np.uint32(32 - bits)).astype(np.uint16)  # the range of each shingle's hash
+    part[~np.repeat(eligible, sizes)] = _NOT_HELD
+    for value in range(1 << bits):
+        positions = np.flatnonzero(part == value)
+        keys = sets.hashes[positions].astype(np.uint64)
+        keys <<= np.uint64(32)
+        units = np.searchsorted(sets.offsets, positions, side="right")
+        del positions
+        units -= 1
+        keys |= units.view(np.uint64)
+        del units
+        yield _held_twice(keys)
+
+
+def _held_twice(keys: np.ndarray) -> np.ndarray:
+    """``keys`` (hash << 32 | unit) sorted, keeping only hashes found more than once: in most text, few."""
+    keys.sort()
+    hashes, _ = _halves(keys)
+    same = hashes[1:] == hashes[:-1]
+    del hashes
+    twice = np.zeros(len(keys), dtype=bool)
+    twice[1:] = same
+    twice[:-1] |= same
+    return keys[twice]
+
+
+def _halves(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The high (hash) and low (unit) 32 bits of ``keys``: views, not copies, on little-endian machines."""
+    if sys.byteorder == "little":
+        pairs = keys.view(np.uint32)
+        return pairs[1::2], pairs[0::2]
+    return (keys >> np.uint64(32)).astype(np.uint32), (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def _ranks(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, …, size - 1 for each size, concatenated."""
+    ends = np.cumsum(sizes)
+    return np.arange(ends[-1]) - np.repeat(ends - sizes, sizes)
+
+
+class _PairCounts:
+    """Occurrences of pair codes (first × units + second), added in batches and summed up."""
+
+    def __init__(self, n_units: np.int64) -> None:
+        self.n_units = n_units
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.pending_size = 0
+        self.merged = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+
+    def add(self, first: np.ndarray, second: np.ndarray) -> None:
+        codes, counts = np.unique(first * self.n_units + second, return_counts=True)
+        self.pending.append((codes, counts.astype(np.int64)))
+        self.pending_size += len(codes)
+        if self.pending_size >= max(PAIRS_PER_BATCH, len(self.merged[0])):
+            self._merge()
+
+    def total(self) -> tuple[np.ndarray, np.ndarray]:
+        self._merge()
+        return self.merged
+
+    def _merge(self) -> None:
+        parts = ([self.merged] if len(self.merged[0]) else []) + self.pending
+        self.pending, self.pending_size = [], 0
+        if len(parts) <= 1:
+            self.merged = parts[0] if parts else self.merged
+            return
+        codes = np.concatenate([c for c, _ in parts])
+        counts = np.concatenate([n for _, n in parts])
+        order = np.argsort(codes, kind="stable")
+        codes, counts = codes[order], counts[order]
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        self.merged = codes[starts], np.add.reduceat(counts, starts)
 
 
 @lru_cache(maxsize=64)

@@ -7,7 +7,6 @@ paragraph repeated with sentences added, or cut at a chunk boundary).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,14 +41,16 @@ def exact_pairs(keys: Sequence[str], eligible: Sequence[bool]) -> list[UnitMatch
     A text repeated k times gives all k(k-1)/2 pairs, so that a third copy is still tied
     to the first; past a handful of copies only pairs with the first copy are listed.
     """
-    groups: dict[str, list[int]] = defaultdict(list)
+    first_of: dict[str, int] = {}
+    groups: dict[int, list[int]] = {}  # first unit of a repeated key -> all its units
     for unit, (key, ok) in enumerate(zip(keys, eligible)):
         if ok and key:
-            groups[key].append(unit)
+            first = first_of.setdefault(key, unit)
+            if first != unit:
+                groups.setdefault(first, [first]).append(unit)
     matches = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
+    for first in sorted(groups):  # keys in order of first occurrence
+        members = groups[first]
         if len(members) <= _MAX_EXACT_GROUP:
             pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
         else:
@@ -66,8 +67,18 @@ def similar_pairs(
     containment_threshold: float | None,
     max_posting: int = 32,
 ) -> list[UnitMatch]:
-    """Near and contained pairs among eligible units (exact ones are left to :func:`exact_pairs`)."""
-    first, second, shared = shared_shingle_counts(sets, eligible, max_posting)
+    """Near and contained pairs among eligible units (exact ones are left to :func:`exact_pairs`).
+
+    Exact copies share every shingle, so only the first of each key is looked up and its
+    pairs are handed on to the copies: a passage pasted dozens of times costs one lookup.
+    """
+    representative, copies_of = _first_copies(keys, eligible)
+    copies = None
+    if copies_of:
+        copies = np.ones(len(keys), dtype=np.int64)
+        for unit, others in copies_of.items():
+            copies[unit] += len(others)
+    first, second, shared = shared_shingle_counts(sets, representative, max_posting, copies)
     if len(first) == 0:
         return []
     sizes = sets.sizes
@@ -84,18 +95,40 @@ def similar_pairs(
         larger = np.maximum(size_a, size_b) >= 1.1 * np.minimum(size_a, size_b)
         contained = inside & (larger | (jaccard < near_threshold))
     near = ~contained & (jaccard >= near_threshold)
-    matches = []
+    found = []  # (a, b, index of the pair of first copies, whether a is on the side of first[index])
     for i in np.flatnonzero(near | contained):
-        a, b = int(first[i]), int(second[i])
-        if keys[a] == keys[b]:
+        a, b = int(first[i]), int(second[i])  # first copies: their keys differ
+        if not copies_of:
+            found.append((a, b, i, True))
             continue
-        smaller = a if in_a[i] >= in_b[i] else b
-        inside = containment_threshold is not None and max(in_a[i], in_b[i]) >= containment_threshold
+        for x in [a, *copies_of.get(a, ())]:
+            for y in [b, *copies_of.get(b, ())]:
+                found.append((x, y, i, True) if x < y else (y, x, i, False))
+    if copies_of:
+        found.sort()
+    matches = []
+    for a, b, i, straight in found:
+        in_first, in_second = (in_a[i], in_b[i]) if straight else (in_b[i], in_a[i])
+        smaller = a if in_first >= in_second else b
+        inside = containment_threshold is not None and max(in_first, in_second) >= containment_threshold
         if near[i]:
             # a near pair where one copy lies inside the other still says which copy is the fuller one
             matches.append(UnitMatch(a, b, RemovalKind.NEAR, round(float(jaccard[i]), 4), smaller if inside else None))
         else:
             matches.append(
-                UnitMatch(a, b, RemovalKind.CONTAINED, round(float(max(in_a[i], in_b[i])), 4), smaller)
+                UnitMatch(a, b, RemovalKind.CONTAINED, round(float(max(in_first, in_second)), 4), smaller)
             )
     return matches
+
+
+def _first_copies(keys: Sequence[str], eligible: np.ndarray) -> tuple[np.ndarray, dict[int, list[int]]]:
+    """Which eligible units are the first of their key, and the later copies of each that has some."""
+    first_of: dict[str, int] = {}
+    copies_of: dict[int, list[int]] = {}
+    representative = np.array(eligible, dtype=bool)
+    for unit in np.flatnonzero(representative).tolist():
+        first = first_of.setdefault(keys[unit], unit)
+        if first != unit:
+            copies_of.setdefault(first, []).append(unit)
+            representative[unit] = False
+    return representative, copies_of

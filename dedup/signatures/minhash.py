@@ -118,6 +118,15 @@ class Sketches:
     sizes: np.ndarray  # distinct shingles, to estimate containment
     exact_keys: np.ndarray  # XXH3-64 of the normalised text, for exact duplicates (uint64)
 
+    @classmethod
+    def join(cls, parts: Sequence[Sketches]) -> Sketches:
+        """The sketches of several batches, one after the other."""
+        return cls(
+            np.concatenate([s.signatures for s in parts]),
+            np.concatenate([s.sizes for s in parts]),
+            np.concatenate([s.exact_keys for s in parts]),
+        )
+
 
 def sketch(texts: Sequence[str], params: MinHashParams = MinHashParams()) -> Sketches:
     """Signatures, shingle-set sizes and exact keys of every text, in one pass."""

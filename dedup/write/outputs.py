@@ -199,8 +199,98 @@ class JsonlWriter:
                 path.unlink(missing_ok=True)
 
 
+class ParquetWriter(JsonlWriter):
+    """Kept records as one Parquet file: each record's fields as columns, ``dedup`` as a JSON string column.
+
+    Records need not share their fields: batches are staged as Arrow files with their own
+    schema, and at the end the schemas are unified (a field missing from a batch is null
+    there) and the batches written into one Parquet file, so memory holds one batch.
+    Texts that were not valid UTF-8 get U+FFFD, as Parquet strings must be UTF-8.
+    """
+
+    _BATCH = 4096
+
+    def __init__(self, path: str, run: str, write_duplicates: bool = False) -> None:
+        super().__init__(path, run, write_duplicates)
+        self._batches: dict[str, list[dict[str, Any]]] = {}
+        self._spools: dict[str, list[str]] = {}
+
+    def _open(self, path: str) -> BinaryIO:
+        staged = self.staged(path)
+        self._moves.append((str(staged), str(Path(path).absolute())))
+        self._batches[str(staged)] = []
+        self._spools[str(staged)] = []
+        return open(os.devnull, "wb")  # noqa: SIM115 - the rows go through write(); closed with the stack
+
+    def write(self, doc_id: str, payload: bytes, status: str, dedup: dict[str, Any]) -> str | None:
+        import json as _json
+
+        row = {**_json.loads(payload.decode("utf-8", "replace")), "dedup": _json.dumps(dedup, ensure_ascii=False)}
+        if status != "duplicate":
+            target = self._moves[0][0]
+            self._line += 1
+            where = f"{self.path}:row {self._line}"
+        elif self._duplicates is not None:
+            target = self._moves[1][0]
+            where = duplicates_path(self.path)
+        else:
+            return None
+        self._batches[target].append(row)
+        if len(self._batches[target]) >= self._BATCH:
+            self._spill(target)
+        return where
+
+    def _spill(self, target: str) -> None:
+        import pyarrow as pa
+
+        rows = self._batches[target]
+        if not rows:
+            return
+        spool = f"{target}.{len(self._spools[target])}.arrow"
+        names = dict.fromkeys(name for row in rows for name in row)  # from_pylist would take the first row's
+        table = pa.Table.from_pylist([{name: row.get(name) for name in names} for row in rows])
+        with pa.OSFile(spool, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        self._spools[target].append(spool)
+        rows.clear()
+
+    def close(self, completed: bool = True) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._stack.close()
+        for target in self._batches:
+            self._spill(target)
+            spools = self._spools[target]
+            tables = [pa.ipc.open_file(pa.memory_map(p)).read_all() for p in spools]
+            schema = pa.unify_schemas([t.schema for t in tables]) if tables else pa.schema([("dedup", pa.string())])
+            with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+                for table in tables:
+                    writer.write_table(_conform(table, schema))
+            for p in spools:
+                Path(p).unlink(missing_ok=True)
+        super().close(completed)
+
+    def discard(self, staged_report: Path | None = None) -> None:
+        for spools in self._spools.values():
+            for p in spools:
+                Path(p).unlink(missing_ok=True)
+        super().discard(staged_report)
+
+
+def _conform(table: Any, schema: Any) -> Any:
+    """``table`` with every column of ``schema`` (missing ones null), in its order and types."""
+    import pyarrow as pa
+
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+               for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def duplicates_path(path: str) -> str:
-    return "duplicates.jsonl" if path == "-" else f"{path}.duplicates.jsonl"
+    if path == "-":
+        return "duplicates.jsonl"
+    return f"{path}.duplicates.parquet" if path.lower().endswith(".parquet") else f"{path}.duplicates.jsonl"
 
 
 def json_bytes(value: Any) -> bytes:

@@ -1,12 +1,15 @@
-"""Write a block of processed documents: kept part, duplicates part, report fragment.
+"""Write a block of processed documents into the run's staging folder: outputs, report fragment.
 
-A part holds one run of consecutive input positions and is named by the first, so the
-parts in name order are the input order whatever order the blocks finish in, and a retried
-task rewrites the same names. Each file is written atomically. Parts are JSONL (each
-record with a ``dedup`` field, as the local engine writes) or Parquet (the record's fields
-as columns, typed by pyarrow per part, and ``dedup`` as a JSON string column). The report fragments hold
-the documents' full report records, one JSON per line, for the driver to stream into
-report.json; nothing about a document is ever gathered on one node.
+Record inputs give parts: a part holds one run of consecutive input positions and is named
+by the first, so the parts in name order are the input order whatever order the blocks
+finish in, and a retried task rewrites the same names. Parts are JSONL (each record with a
+``dedup`` field, as the local engine writes) or Parquet (the record's fields as columns,
+typed by pyarrow per part, and ``dedup`` as a JSON string column). Text inputs give the
+local engine's ``OUT/<id>`` files, written by its own :class:`FolderWriter`. Everything goes
+to ``OUT/.dedup/staging-<run>/``, where the driver publishes it with the report and the index
+batch in one step (:mod:`dedup.write.commit`). The report fragments hold the documents' full
+report records, one JSON per line, for the driver to stream into report.json; nothing about
+a document is ever gathered on one node.
 """
 from __future__ import annotations
 
@@ -17,15 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from dedup.engine.distributed.rows import file_of
+from dedup.engine.distributed.rows import NO_ERROR, file_of, text_of
 from dedup.write.atomic import write_atomic
-from dedup.write.outputs import DUPLICATES_FOLDER, json_bytes
+from dedup.write.outputs import DUPLICATES_FOLDER, FolderWriter, json_bytes
+from dedup.write.records import COUNTS, Outcome, dedup_field, document_record
 
-REPORT_PARTS = ".report-parts"
-COUNTS = ("documents", "unique", "cleaned", "duplicate", "chars_in", "chars_removed", "removals")
-WRITTEN_COLUMNS = ("part", "first", *COUNTS, "warnings")  # one row per run of a block that ``write_block`` wrote
+REPORT_PARTS = ".report-parts"  # inside the staging folder: never published
+# one row per run of a block that ``write_block`` wrote: its kept part, first position, counts, and (JSON lists)
+# its documents' warnings, the files it staged (relative to OUT) and the text outputs of its duplicates
+WRITTEN_COLUMNS = ("part", "first", *COUNTS, "warnings", "files", "dropped")
 
 OUT_FORMATS = ("jsonl", "parquet")
+TEXT_FILES = "text"  # the output of text inputs: one file per kept document, as the local engine writes
 
 
 def part_name(first_position: int, out_format: str = "jsonl") -> str:
@@ -43,13 +49,14 @@ def consecutive_runs(positions: np.ndarray) -> list[tuple[int, int]]:
 
 
 def write_block(
-    batch: Any, duplicates_of_file: Callable[[int], Any], out_dir: str, write_duplicates: bool, out_format: str = "jsonl"
+    batch: Any, duplicates_of_file: Callable[[int], Any], out_dir: str, run: str, write_duplicates: bool,
+    out_format: str = "jsonl",
 ) -> Any:
-    """Write the parts of a block; one row per run: its part ("" when nothing of it is kept), its first
-    position, its counts and its documents' warnings.
+    """Stage the outputs of a block; one row per run of consecutive positions (:data:`WRITTEN_COLUMNS`).
 
-    ``duplicates_of_file(file)`` gives that input file's duplicates: a frame indexed by
-    position with canonical_id, kind and similarity.
+    ``duplicates_of_file(file)`` gives that input's duplicates: a frame indexed by position
+    with canonical_id, batch, kind and similarity. ``out_dir`` is the output folder the
+    records name; files go to its staging folder for ``run``.
     """
     import pandas as pd
 
@@ -58,14 +65,27 @@ def write_block(
     batch = batch.sort_values("pos", kind="stable")
     positions = batch["pos"].to_numpy(dtype=np.int64)
     duplicates = pd.concat([duplicates_of_file(int(f)) for f in np.unique(file_of(positions))])
-    out = Path(out_dir)
+    writer = FolderWriter(Path(out_dir), run, write_duplicates)
     rows = []
     for start, end in consecutive_runs(positions):
-        run = batch.iloc[start:end]
-        run = run[run["error"] == ""]
-        if len(run):
-            rows.append(_write_run(run, duplicates, out, int(positions[start]), write_duplicates, out_format))
+        documents = batch.iloc[start:end]
+        documents = documents[documents["error"] == NO_ERROR]
+        if len(documents):
+            rows.append(_write_run(documents, duplicates, writer, int(positions[start]), out_format))
     return pd.DataFrame(rows, columns=list(WRITTEN_COLUMNS))
+
+
+def kept_rows(batch: Any, duplicates_of_file: Callable[[int], Any]) -> Any:
+    """The kept documents of a block, with what the index stores of them (the batch a run adds)."""
+    columns = ["pos", "id", "chars", "cleaned_chars", "removals", "sig", "size", "exact"]
+    documents = batch.loc[batch["error"] == NO_ERROR, columns]
+    if len(documents) == 0:
+        return documents
+    import pandas as pd
+
+    positions = documents["pos"].to_numpy(dtype=np.int64)
+    duplicates = pd.concat([duplicates_of_file(int(f)) for f in np.unique(file_of(positions))])
+    return documents[~documents["pos"].isin(duplicates.index)]
 
 
 def written_warnings(written: Any) -> list[str]:
@@ -74,45 +94,63 @@ def written_warnings(written: Any) -> list[str]:
     return [w for part in written.sort_values("first", kind="stable")["warnings"] for w in json.loads(part)]
 
 
-def _write_run(run: Any, duplicates: Any, out: Path, first: int, write_duplicates: bool, out_format: str) -> dict[str, Any]:
+def written_files(written: Any) -> tuple[list[str], list[str]]:
+    """The files the runs staged, and the text outputs of their duplicates (stale if an earlier run left them)."""
+    return ([name for names in written["files"] for name in json.loads(names)],
+            [name for names in written["dropped"] for name in json.loads(names)])
+
+
+def outcome_of(duplicate: Any, removals: int) -> Outcome:
+    """A document's outcome from its row of the duplicates frame (None: it is kept)."""
+    if duplicate is None:
+        return Outcome.kept(removals)
+    batch = text_of(duplicate["batch"])
+    return Outcome("duplicate", text_of(duplicate["canonical_id"]), batch or None, float(duplicate["similarity"]),
+                   duplicate["kind"])
+
+
+def _write_run(documents: Any, duplicates: Any, writer: FolderWriter, first: int, out_format: str) -> dict[str, Any]:
     name = part_name(first, out_format)
-    kept, duplicate_rows, report_lines = [], [], []
+    out = writer.out_dir
+    kept, duplicate_lines, report_lines = [], [], []
     counts = dict.fromkeys(COUNTS, 0)
     warnings: list[str] = []
-    for row in run.itertuples():
-        record = json.loads(row.record)
+    files: list[str] = []
+    dropped: list[str] = []
+    for row in documents.itertuples():
         duplicate = duplicates.loc[row.pos] if row.pos in duplicates.index else None
-        status = "duplicate" if duplicate is not None else ("cleaned" if row.removals else "unique")
-        record["status"] = status
-        record["duplicate_of"] = None if duplicate is None else duplicate["canonical_id"]
-        record["duplicate_of_batch"] = None
-        record["similarity"] = None if duplicate is None else float(duplicate["similarity"])
-        record["duplicate_kind"] = None if duplicate is None else duplicate["kind"]
-        record["chars_removed"] = record["chars"] if duplicate is not None else record["chars"] - int(row.cleaned_chars)
-        dedup = {k: record[k] for k in ("status", "duplicate_of", "duplicate_of_batch", "similarity", "duplicate_kind")}
-        dedup["removed"] = [{k: v for k, v in r.items() if k != "text"} for r in record["removed"]]
-        line = (row.payload, dedup)
-        if duplicate is None:
-            kept.append(line)
+        outcome = outcome_of(duplicate, int(row.removals))
+        record = document_record(json.loads(row.record), outcome, int(row.cleaned_chars))
+        if out_format == TEXT_FILES:
+            record["output"] = writer.write(record["id"], row.payload, outcome.status, dedup_field(record))
+            if record["output"] is not None:
+                files.append(record["output"])
+            if outcome.status == "duplicate":
+                dropped.append(record["id"])
+        elif duplicate is None:
+            kept.append((row.payload, dedup_field(record)))
             record["output"] = f"{out / name}:{len(kept)}"
-        elif write_duplicates:
-            duplicate_rows.append(line)
+        elif writer.write_duplicates:
+            duplicate_lines.append((row.payload, dedup_field(record)))
             record["output"] = str(out / DUPLICATES_FOLDER / name)
         else:
             record["output"] = None
-        report_lines.append(json.dumps(record, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
+        report_lines.append(json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n")
         warnings.extend(record["warnings"])
         counts["documents"] += 1
-        counts[status] += 1
+        counts[outcome.status] += 1
         counts["chars_in"] += record["chars"]
         counts["chars_removed"] += record["chars_removed"]
         counts["removals"] += int(row.removals)
     if kept:
-        write_atomic(out / name, _encode(kept, out_format))
-    if duplicate_rows:
-        write_atomic(out / DUPLICATES_FOLDER / name, _encode(duplicate_rows, out_format))
-    write_atomic(out / REPORT_PARTS / part_name(first), b"".join(report_lines))
-    return {"part": name if kept else "", "first": first, **counts, "warnings": json.dumps(warnings, ensure_ascii=False)}
+        write_atomic(writer.staged(name), _encode(kept, out_format))
+        files.append(name)
+    if duplicate_lines:
+        write_atomic(writer.staged(f"{DUPLICATES_FOLDER}/{name}"), _encode(duplicate_lines, out_format))
+        files.append(f"{DUPLICATES_FOLDER}/{name}")
+    write_atomic(writer.staged(f"{REPORT_PARTS}/{part_name(first)}"), b"".join(report_lines))
+    return {"part": name if kept else "", "first": first, **counts, "warnings": json.dumps(warnings),
+            "files": json.dumps(files), "dropped": json.dumps(dropped)}
 
 
 def _encode(rows: list[tuple[bytes, dict[str, Any]]], out_format: str) -> bytes:

@@ -1,13 +1,20 @@
-"""Documents as rows: read one input file, clean and sketch a block, emit its LSH keys.
+"""Documents as rows: read one input (a record file, or a group of text files), clean and sketch a block,
+emit its LSH keys.
 
-A document's position is ``file index << 40 | record number``: unique, ordered as the input,
-and enough to tell which file (and so which part of the output) a row belongs to.
+A document's position is ``input index << 40 | document number``: unique, ordered as the
+input, and enough to tell which input (and so which part of the output) a row belongs to.
+An input is one JSONL/Parquet file, or a group of consecutive text files.
+
+Ids, texts, sources, records and error lines travel as bytes (UTF-8 with ``surrogatepass``):
+a text file's undecodable bytes, a non-UTF-8 file name and a JSON ``"\\ud800"`` escape are
+lone surrogates in Python strings, which Arrow strings cannot hold, and they must come out
+byte for byte as on one machine.
 """
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +22,33 @@ import numpy as np
 import pyarrow as pa
 
 from dedup.engine.process import process_batch
-from dedup.index.bands import IndexParams, band_keys
+from dedup.errors import InputError
+from dedup.index.bands import IndexParams
+from dedup.match.lsh import band_keys
 from dedup.model import CleanOptions
 from dedup.read.document import Document
+from dedup.read.files import DEFAULT_MAX_BYTES, InputFile, read_text_input
 from dedup.read.records import DEFAULT_MAX_RECORD_BYTES, PARQUET_SUFFIXES, read_jsonl, read_parquet
-from dedup.errors import InputError
-from dedup.signatures.minhash import MinHashParams
+from dedup.signatures.minhash import MinHashParams, Sketches
 
 FILE_SHIFT = 40
 EXACT_BAND = -1  # the "band" of a document's exact key: members are duplicates without verification
-
+NO_ERROR = b""
 
 PROCESSED_SCHEMA = pa.schema([
-    ("pos", pa.int64()), ("error", pa.string()), ("id", pa.string()), ("chars", pa.int64()),
+    ("pos", pa.int64()), ("error", pa.binary()), ("id", pa.binary()), ("chars", pa.int64()),
     ("cleaned_chars", pa.int64()), ("removals", pa.int64()), ("payload", pa.binary()), ("record", pa.binary()),
-    ("sig", pa.binary()), ("size", pa.int64()), ("exact", pa.int64()),
+    ("sig", pa.binary()), ("size", pa.int64()), ("exact", pa.int64()), ("content_key", pa.binary()),
 ])
+
+
+def text_bytes(text: str) -> bytes:
+    """A string as bytes, lone surrogates included (:func:`text_of` gives it back)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def text_of(blob: bytes) -> str:
+    return bytes(blob).decode("utf-8", "surrogatepass")
 
 
 def position(file_index: int, record: int) -> int:
@@ -41,45 +59,73 @@ def file_of(positions: np.ndarray) -> np.ndarray:
     return np.asarray(positions, dtype=np.int64) >> FILE_SHIFT
 
 
+def text_groups(files: Sequence[InputFile], per_group: int) -> list[dict[str, Any]]:
+    """Text files as read tasks of ``per_group`` consecutive files each (one task per file would be mostly
+    scheduling): rows of (input index, paths, ids), names as bytes."""
+    return [
+        {"file": g, "paths": [os.fsencode(f.path) for f in files[start:start + per_group]],
+         "ids": [text_bytes(f.id) for f in files[start:start + per_group]]}
+        for g, start in enumerate(range(0, len(files), per_group))
+    ]
+
+
 def read_file_rows(
-    row: dict[str, Any], text_key: str, id_key: str | None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    row: dict[str, Any], text_key: str, id_key: str | None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[dict[str, Any]]:
-    """The documents (or the errors) of one input file, in order, as rows; streamed, so Ray cuts
-    a large file into blocks as it goes instead of holding it whole."""
-    path = row["path"]
-    reader = read_parquet if path.lower().endswith(PARQUET_SUFFIXES) else read_jsonl
-    for n, item in enumerate(reader(path, text_key, id_key, max_record_bytes=max_record_bytes)):
+    """The documents (or the errors) of one input, in order, as rows; streamed, so Ray cuts a large file
+    into blocks as it goes instead of holding it whole.
+
+    ``row`` is a record file (``path``, as bytes) or a group of text files (``paths`` and ``ids``, from
+    :func:`text_groups`), read by the same guarded readers as on one machine.
+    """
+    if "paths" in row:
+        items: Iterator[Document | InputError] = (
+            read_text_input(InputFile(Path(os.fsdecode(bytes(p))), text_of(i)), max_bytes)
+            for p, i in zip(row["paths"], row["ids"])
+        )
+    else:
+        path = os.fsdecode(bytes(row["path"]))
+        reader = read_parquet if path.lower().endswith(PARQUET_SUFFIXES) else read_jsonl
+        items = reader(path, text_key, id_key, max_record_bytes=max_record_bytes)
+    for n, item in enumerate(items):
         pos = position(row["file"], n)
         if isinstance(item, InputError):
-            yield {"pos": pos, "error": str(item), "id": "", "source": "", "text": "", "record": ""}
+            yield {"pos": pos, "error": text_bytes(str(item)), "id": b"", "source": b"", "text": b"", "record": b"",
+                   "bom": False, "invalid_at": -1}
         else:
-            yield {"pos": pos, "error": "", "id": item.id, "source": item.source, "text": item.text,
-                   "record": json.dumps(item.record, ensure_ascii=False, default=str)}
+            record = b"" if item.record is None else text_bytes(json.dumps(item.record, ensure_ascii=False, default=str))
+            yield {"pos": pos, "error": NO_ERROR, "id": text_bytes(item.id), "source": text_bytes(item.source),
+                   "text": text_bytes(item.text), "record": record, "bom": item.bom,
+                   "invalid_at": -1 if item.invalid_utf8_at is None else item.invalid_utf8_at}
+
+
+def _document(row: Any, text_key: str) -> Document:
+    return Document(
+        text_of(row.id), text_of(row.text), text_of(row.source), bool(row.bom),
+        None if row.invalid_at < 0 else int(row.invalid_at), json.loads(text_of(row.record)) if row.record else None,
+        text_key,
+    )
 
 
 def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_key: str) -> Any:
     """Clean and sketch a block of documents with the single-machine ``process_batch``.
 
     The original text stays here; what goes on is the bytes to write if kept, the report
-    record, the signature (bytes), its shingle count and the exact key. Error rows pass
-    through with empty values: every column keeps one Arrow type (a 64-bit key must never
-    become a float because a bad line sat in its block).
+    record, the signature (bytes), its shingle count, the exact key and the content key (what
+    tells a re-run of a batch). Error rows pass through with empty values: every column keeps
+    one Arrow type (a 64-bit key must never become a float because a bad line sat in its block).
     """
-    marker = os.environ.get("DEDUP_RAY_FAIL_ONCE")
-    if marker and not Path(marker).exists():
-        Path(marker).touch()
-        os._exit(1)  # a worker dying mid-run, for the retry test
-    good = batch[batch["error"] == ""]
-    errors = batch[batch["error"] != ""]
-    docs = [Document(r.id, r.text, r.source, record=json.loads(r.record), text_key=text_key) for r in good.itertuples()]
-    processed, sketches = process_batch(docs, clean, minhash)
+    good = batch[batch["error"] == NO_ERROR]
+    errors = batch[batch["error"] != NO_ERROR]
+    processed, sketches = process_batch([_document(r, text_key) for r in good.itertuples()], clean, minhash)
     assert sketches is not None
     failed = len(errors)
     zeros = [0] * failed
     columns = {
         "pos": [*good["pos"].tolist(), *errors["pos"].tolist()],
-        "error": [""] * len(processed) + errors["error"].tolist(),
-        "id": [p.id for p in processed] + [""] * failed,
+        "error": [NO_ERROR] * len(processed) + errors["error"].tolist(),
+        "id": [text_bytes(p.id) for p in processed] + [b""] * failed,
         "chars": [p.chars for p in processed] + zeros,
         "cleaned_chars": [p.cleaned_chars for p in processed] + zeros,
         "removals": [p.removals for p in processed] + zeros,
@@ -88,6 +134,7 @@ def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_k
         "sig": [s.tobytes() for s in sketches.signatures] + [b""] * failed,
         "size": [int(n) for n in sketches.sizes] + zeros,
         "exact": sketches.exact_keys.view(np.int64).tolist() + zeros,
+        "content_key": [p.content_key for p in processed] + [b""] * failed,
     }
     return pa.table({name: pa.array(values, type=PROCESSED_SCHEMA.field(name).type) for name, values in columns.items()},
                     schema=PROCESSED_SCHEMA)
@@ -101,6 +148,20 @@ def signatures(blobs: Any, params: IndexParams) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(blobs), -1)
 
 
+def sketches_of(columns: Any, params: IndexParams) -> Sketches:
+    """The :class:`Sketches` of processed rows (``sig``, ``size``, ``exact`` columns), as one machine has them."""
+    return Sketches(
+        signatures(list(columns["sig"]), params), np.asarray(columns["size"], dtype=np.int64),
+        np.asarray(columns["exact"], dtype=np.int64).view(np.uint64),
+    )
+
+
+def live_signatures(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The documents that take part in matching (read, with shingles): position, signature, size, exact key."""
+    live = (batch["error"] == NO_ERROR) & (batch["size"] > 0)
+    return {name: batch[name][live] for name in ("pos", "sig", "size", "exact")}
+
+
 def key_rows(batch: dict[str, np.ndarray], params: IndexParams) -> dict[str, np.ndarray]:
     """The group-by keys of a block: one row per (document, band), and one per exact key.
 
@@ -108,7 +169,7 @@ def key_rows(batch: dict[str, np.ndarray], params: IndexParams) -> dict[str, np.
     joined onto the few candidate pairs later. Documents without shingles (empty, white
     space only) take no part at all, as on one machine: they repeat nothing.
     """
-    ok = batch["error"] == ""
+    ok = batch["error"] == NO_ERROR
     pos = batch["pos"][ok].astype(np.int64)
     live = batch["size"][ok] > 0
     keys = band_keys(signatures(batch["sig"][ok][live], params), params)

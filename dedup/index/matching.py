@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dedup.index.bands import IndexParams, band_keys
+from dedup.index.bands import IndexParams
 from dedup.index.store import IndexedDocument, IndexStore
 from dedup.match.documents import CorpusOptions, relate
+from dedup.match.lsh import band_keys
 from dedup.model import RemovalKind
 from dedup.signatures.minhash import Sketches
 

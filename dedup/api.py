@@ -1,0 +1,228 @@
+"""The library: deduplicate documents held in memory, and keep a persistent index of earlier batches.
+
+For pipelines written in Python (datatrove, Hugging Face ``datasets``, one's own code):
+documents in, results out, with the same cleaning, clustering and report records as
+``dedup clean``. No files are read or written here, except the index's own.
+
+>>> from dedup.api import deduplicate
+>>> results = list(deduplicate(["A story about the harbour and its old fish market.",
+...                             "A story about the harbour and its old fish market."]))
+>>> [r.status for r in results]
+['unique', 'duplicate']
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dedup.corpus import CorpusResult, deduplicate as cluster_batch, outcome
+from dedup.engine.process import clean_one
+from dedup.errors import UsageError
+from dedup.index.bands import IndexParams
+from dedup.match.lsh import band_keys
+from dedup.index.matching import IndexedMatch, match_index
+from dedup.index.open import check_params, open_index
+from dedup.index.store import BatchRecord, IndexedDocument, IndexStore, batch_digest
+from dedup.match.documents import CorpusOptions, relate
+from dedup.model import CleanResult, Removal
+from dedup.options import RunOptions, check_options
+from dedup.read.document import Document
+from dedup.signatures.minhash import Sketches, sketch
+from dedup.write.records import dedup_field, document_record
+
+__all__ = ["DocumentResult", "Index", "IndexHit", "deduplicate"]
+_BATCH = 256
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """One document after cleaning and deduplication.
+
+    ``text`` is the cleaned text (for a duplicate too, so it can be inspected); ``kept`` says
+    whether it belongs in the output. ``record`` is the mapping given, if one was; ``report``
+    is its record as report.json would hold it, and :meth:`dedup_field` the field a JSONL
+    output gets.
+    """
+
+    id: str
+    text: str
+    status: str
+    duplicate_of: str | None
+    duplicate_of_batch: str | None
+    similarity: float | None
+    duplicate_kind: str | None
+    removed: tuple[Removal, ...]
+    report: dict[str, Any]
+    record: Mapping[str, Any] | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self.status != "duplicate"
+
+    def dedup_field(self) -> dict[str, Any]:
+        return dedup_field(self.report)
+
+
+@dataclass(frozen=True)
+class IndexHit:
+    """An earlier document that a queried text repeats."""
+
+    id: str
+    batch: str
+    kind: str  # exact | near | contained
+    similarity: float
+
+
+def deduplicate(
+    documents: Iterable[str | Mapping[str, Any]], options: RunOptions | None = None, *, index: Index | None = None,
+    batch: str | None = None,
+) -> Iterator[DocumentResult]:
+    """Clean each document and drop those that repeat another (or, with ``index``, an earlier batch).
+
+    ``documents`` are texts (ids ``0``, ``1`` …) or mappings holding the text under
+    ``options.text_key`` and, if ``options.id_key`` is set, the id. Cleaning runs as the
+    documents arrive, a few hundred at a time; which copy of a cluster is kept can only be
+    known once all are in, so results come out, in input order, after the last document.
+    Memory holds the cleaned texts of the batch. With ``index``, the batch is matched against
+    it and its kept documents are added under ``batch`` (a re-run of a batch the index holds
+    adds nothing and gives the same results).
+    """
+    options = check_options(options or RunOptions())
+    corpus = options.corpus or CorpusOptions()
+    minhash = corpus.minhash
+    seen: set[str] = set()
+    ids: list[str] = []
+    records: list[Mapping[str, Any] | None] = []
+    bases: list[dict[str, Any]] = []
+    results: list[CleanResult] = []
+    sketches: list[Sketches] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        sketches.append(sketch(pending, minhash))
+        pending.clear()
+
+    for number, item in enumerate(documents):
+        doc = _document(item, number, options, seen)
+        seen.add(doc.id)
+        cleaned, base = clean_one(doc, options.clean)
+        ids.append(doc.id)
+        records.append(item if isinstance(item, Mapping) else None)
+        bases.append(base)
+        results.append(cleaned)
+        pending.append(cleaned.text)
+        if len(pending) >= _BATCH:
+            flush()
+    if pending:
+        flush()
+    if not ids:
+        return
+    joined = Sketches.join(sketches)
+    lengths = [len(r.text) for r in results]
+    decided_batch = CorpusResult()
+    if options.corpus is not None and index is not None:
+        name = batch_name(batch)
+        with index.store.lock():
+            decided_batch = cluster_batch(joined, lengths, corpus, index.matches(joined, name))
+            index.add_batch(ids, lengths, joined, decided_batch, name)
+    elif options.corpus is not None:
+        decided_batch = cluster_batch(joined, lengths, corpus)
+    counts = [len(r.removals) for r in results]
+    for position, doc_id in enumerate(ids):
+        decided = outcome(position, ids, counts, decided_batch)
+        report = document_record(bases[position], decided, lengths[position])
+        yield DocumentResult(doc_id, results[position].text, decided.status, decided.duplicate_of,
+                             decided.duplicate_of_batch, decided.similarity, decided.duplicate_kind,
+                             results[position].removals, report, records[position])
+
+
+def batch_name(batch: str | None) -> str:
+    return batch or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _document(item: str | Mapping[str, Any], number: int, options: RunOptions, taken: set[str]) -> Document:
+    if isinstance(item, str):
+        doc_id, text = str(number), item
+    elif isinstance(item, Mapping):
+        text = item.get(options.text_key)
+        if not isinstance(text, str):
+            raise UsageError(f"document {number}: no text under {options.text_key!r}")
+        doc_id = str(item[options.id_key]) if options.id_key and item.get(options.id_key) is not None else str(number)
+    else:
+        raise UsageError(f"document {number}: expected a text or a mapping, got {type(item).__name__}")
+    if doc_id in taken:
+        suffix = 2
+        while f"{doc_id}#{suffix}" in taken:
+            suffix += 1
+        doc_id = f"{doc_id}#{suffix}"
+    return Document(doc_id, text, f"document {number}")
+
+
+class Index:
+    """A persistent index of earlier batches (SQLite file or ``redis://``), for incremental use from Python.
+
+    >>> with Index("seen.sqlite") as seen:                           # doctest: +SKIP
+    ...     kept = [r for r in deduplicate(day1, index=seen, batch="day1") if r.kept]
+    ...     seen.query("a text")                                      # the earlier documents it repeats
+    """
+
+    def __init__(self, location: str, options: CorpusOptions | None = None) -> None:
+        self.options = options or CorpusOptions()
+        check_options(RunOptions(corpus=self.options))
+        self.params = IndexParams.from_options(self.options)
+        self.store: IndexStore = open_index(location)
+        try:
+            check_params(self.store, self.params)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def query(self, text: str) -> list[IndexHit]:
+        """Every indexed document that ``text`` (cleaned as given) repeats, most similar first."""
+        made = sketch([text], self.options.minhash)
+        if int(made.sizes[0]) == 0:
+            return []
+        exact = self.store.exact([int(made.exact_keys.view("int64")[0])])[0]
+        found = self.store.candidates(band_keys(made.signatures, self.params))[0] | ({exact} if exact is not None else set())
+        hits = []
+        for number, doc in self.store.fetch(sorted(found)).items():
+            if number == exact:
+                hits.append(IndexHit(doc.id, doc.batch, "exact", 1.0))
+                continue
+            relation = relate(made.signatures[0], doc.signature, int(made.sizes[0]), doc.size, self.options)
+            if relation is not None:
+                hits.append(IndexHit(doc.id, doc.batch, relation[0].value, relation[1]))
+        return sorted(hits, key=lambda h: -h.similarity)
+
+    def matches(self, sketches: Sketches, batch: str) -> dict[int, IndexedMatch]:
+        """What each document of a batch repeats in the index (before the batch itself, for a re-run)."""
+        record = self.store.batch_records().get(batch)
+        before = record.first if record is not None else None
+        return match_index(self.store, self.params, sketches, self.options, before)
+
+    def add_batch(self, ids: list[str], lengths: list[int], sketches: Sketches, result: CorpusResult, batch: str) -> int:
+        """Add the kept documents of a batch (nothing if the index holds this batch already); how many."""
+        if batch in self.store.batch_records():
+            return 0
+        kept = [p for p in range(len(ids)) if p not in result.duplicate_of]
+        documents = [
+            IndexedDocument(ids[p], batch, lengths[p], int(sketches.sizes[p]),
+                            int(sketches.exact_keys[p:p + 1].view("int64")[0]), sketches.signatures[p])
+            for p in kept
+        ]
+        record = BatchRecord(batch, batch_digest(ids, [k.tobytes() for k in sketches.exact_keys]), uuid.uuid4().hex[:8], 0,
+                             len(documents), 0.0)
+        self.store.add(documents, band_keys(sketches.signatures[kept], self.params), self.params.as_dict(), record)
+        return len(documents)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
