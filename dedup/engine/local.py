@@ -10,11 +10,9 @@ first finishes or undoes what an interrupted one left.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,15 +24,15 @@ from tqdm import tqdm
 from dedup.corpus import CorpusResult, deduplicate, outcome
 from dedup.decide.clusters import Cluster, Duplicate
 from dedup.engine.process import Processed, process_batch
+from dedup.engine.session import batch_name as run_batch_name
 from dedup.engine.session import (
-    indexed_documents, open_run_index, output_lock, plan_batch, publication_of, recover_pending,
-    staged_report_path, write_html,
+    indexed_documents, plan_batch, publication_of, run_name, run_session, staged_report_path, write_html,
 )
 from dedup.engine.workers import ordered_map, usable_jobs
 from dedup.errors import InputError
 from dedup.index.bands import IndexParams
 from dedup.index.matching import IndexedMatch, match_index
-from dedup.index.memory import changed_warning, remember
+from dedup.index.memory import remember
 from dedup.index.store import BatchRecord, IndexedDocument, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions
 from dedup.match.lsh import band_keys
@@ -153,7 +151,7 @@ def clean_paths(
         options = RunOptions(clean=options)
     options = check_options(replace(options or RunOptions(), **overrides))
     tell = on_error or (lambda line: None)
-    run = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+    run = run_name()
     sources = open_sources(paths, options.fmt)
     writer, out_name, report_path = _open_outputs(paths, out, sources, options, run)
     errors = [str(e) for e in sources.discovery.errors]
@@ -165,92 +163,80 @@ def clean_paths(
 
     for line in errors + warnings:
         tell(line)
-    try:
-        return _run(options, sources, writer, out_name, report_path, errors, warnings, note, tell, run, started)
-    except BaseException:
-        writer.forget_if_new()  # a failed first run leaves no output folder behind
-        raise
+    with run_session(writer, options, note, tell) as index:
+        return _run(options, sources, writer, out_name, report_path, errors, warnings, note, tell, run, started, index)
 
 
 def _run(
     options: RunOptions, sources: Sources, writer: FolderWriter | JsonlWriter,
     out_name: str, report_path: str | None, errors: list[str], warnings: list[str], note: Callable[[str], None],
-    tell: Callable[[str], None], run: str, started: float,
+    tell: Callable[[str], None], run: str, started: float, index: IndexStore | None,
 ) -> RunSummary:
-    """The run itself, inside the output lock and the index lock: recover, pass 1, match, pass 2, publish."""
-    with output_lock(writer, tell), open_run_index(options) as index, (
-        index.lock(on_wait=tell) if index is not None else contextlib.nullcontext()
-    ):
-        for line in recover_pending(writer, index):
-            note(line)
-        if index is not None:
-            changed = changed_warning(index.location, index.identity())
-            if changed:
-                note(changed)
-        jobs = usable_jobs(options.jobs, sources.total)
-        batch_name = options.batch or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        ledger = Ledger()
-        content_keys: list[bytes] = []
-        staged_report = staged_report_path(writer, report_path)
-        try:
-            with Spool() as spool:
-                progress = tqdm(total=sources.total, unit="doc", disable=_progress_off(options, sources), leave=False)
-                documents = unique_ids(
-                    sources.documents(options.text_key, options.id_key, options.max_bytes, max_record_bytes=options.max_record_bytes),
-                    note,
-                )
-                for results, sketches in ordered_map(_work, batches(documents), jobs if _parallel(sources) else 1, options):
-                    for item in results:
-                        progress.update(1)
-                        if isinstance(item, InputError):
-                            errors.append(str(item))
-                            tell(str(item))
-                            continue
-                        ledger.add(item)
-                        content_keys.append(item.content_key)
-                        spool.append(item.payload, item.record)
-                        for line in item.warnings:
-                            note(line)
-                    if sketches is not None:
-                        ledger.sketches.append(sketches)
-                progress.close()
+    """The run itself, inside the output lock and the index lock: pass 1, match, pass 2, publish."""
+    jobs = usable_jobs(options.jobs, sources.total)
+    batch_name = run_batch_name(options)
+    ledger = Ledger()
+    content_keys: list[bytes] = []
+    staged_report = staged_report_path(writer, report_path)
+    try:
+        with Spool() as spool:
+            progress = tqdm(total=sources.total, unit="doc", disable=_progress_off(options, sources), leave=False)
+            documents = unique_ids(
+                sources.documents(options.text_key, options.id_key, options.max_bytes, max_record_bytes=options.max_record_bytes),
+                note,
+            )
+            for results, sketches in ordered_map(_work, batches(documents), jobs if _parallel(sources) else 1, options):
+                for item in results:
+                    progress.update(1)
+                    if isinstance(item, InputError):
+                        errors.append(str(item))
+                        tell(str(item))
+                        continue
+                    ledger.add(item)
+                    content_keys.append(item.content_key)
+                    spool.append(item.payload, item.record)
+                    for line in item.warnings:
+                        note(line)
+                if sketches is not None:
+                    ledger.sketches.append(sketches)
+            progress.close()
 
-                plan = None
-                if index is not None:
-                    plan = plan_batch(index, batch_name, batch_digest(ledger.ids, content_keys), options.batch is not None)
-                    if plan.rerun_of is not None:
-                        note(f"{index.location}: batch {plan.name!r} is already in the index with these documents (a "
-                             "re-run): matched against the batches before it, as the first time; the index is unchanged")
-                clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, plan.before if plan else None)
-                adds = index is not None and plan is not None and plan.rerun_of is None
-                kept = len(ledger.ids) - len(duplicate_of) if adds else 0
-                summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path,
-                                   options, kept)
+            plan = None
+            if index is not None:
+                plan = plan_batch(index, batch_name, batch_digest(ledger.ids, content_keys), options.batch is not None)
+                if plan.rerun_of is not None:
+                    note(f"{index.location}: batch {plan.name!r} is already in the index with these documents (a "
+                         "re-run): matched against the batches before it, as the first time; the index is unchanged")
+            clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, plan.before if plan else None)
+            adds = index is not None and plan is not None and plan.rerun_of is None
+            kept = len(ledger.ids) - len(duplicate_of) if adds else 0
+            summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path,
+                               options, kept)
 
-                writer.open()
-                records = _write_documents(spool, ledger, duplicate_of, writer)
-                if staged_report is not None:
-                    write_report(staged_report, summary, records, (cluster_record_of(c, ledger) for c in clusters))
-                else:
-                    for _ in records:
-                        pass
-                writer.close()
-            staged_html = write_html(staged_report, options, summary, note)
+            writer.open()
+            records = _write_documents(spool, ledger, duplicate_of, writer)
+            if staged_report is not None:
+                write_report(staged_report, summary, records, (cluster_record_of(c, ledger) for c in clusters))
+            else:
+                for _ in records:
+                    pass
+            writer.close()
+        staged_html = write_html(staged_report, options, summary, note)
 
-            commit_index = None
-            if adds and index is not None and plan is not None and options.corpus is not None:
-                corpus, batch, record = options.corpus, plan.name, BatchRecord(plan.name, plan.digest, run, 0, kept, 0.0)
+        commit_index = None
+        if adds and index is not None and plan is not None and options.corpus is not None:
+            corpus, batch, record = options.corpus, plan.name, BatchRecord(plan.name, plan.digest, run, 0, kept, 0.0)
 
-                def commit_index() -> None:
-                    add_to_index(index, ledger, duplicate_of, corpus, batch, record)
+            def commit_index() -> None:
+                add_to_index(index, ledger, duplicate_of, corpus, batch, record)
 
-            publish(writer.journal, publication_of(writer, report_path, staged_report, staged_html, index, plan, adds),
-                    commit_index)
-        except BaseException:
-            writer.discard(staged_report)
-            raise
-        if adds and index is not None and plan is not None:
-            remember(index.location, index.identity(), indexed_documents(index), plan.name)
+        publish(writer.journal, publication_of(writer, report_path, staged_report, staged_html, index, plan, adds),
+                commit_index)
+    except BaseException:
+        writer.discard(staged_report)
+        raise
+    if adds and index is not None and plan is not None:
+        remember(index.location, index.identity(), indexed_documents(index), plan.name)
     return replace(summary, elapsed=time.monotonic() - started, warnings=tuple(warnings))
 
 

@@ -35,12 +35,10 @@ never the documents. A batch the index already holds is a re-run, as on one mach
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,13 +65,13 @@ from dedup.engine.distributed.rows import (
 from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
 from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_duplicates
 from dedup.engine.session import (
-    BatchPlan, indexed_documents, open_run_index, output_lock, plan_batch, publication_of, recover_pending,
-    staged_report_path, write_html,
+    BatchPlan, batch_name, indexed_documents, plan_batch, publication_of, run_name, run_session, staged_report_path,
+    write_html,
 )
 from dedup.errors import OutputError, UsageError
 from dedup.index.bands import IndexParams
 from dedup.index.matching import match_index
-from dedup.index.memory import changed_warning, remember
+from dedup.index.memory import remember
 from dedup.index.store import BatchRecord, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions, DocumentMatch
 from dedup.model import RemovalKind
@@ -159,7 +157,7 @@ def clean_with_ray(
     if options.corpus is None:
         raise UsageError("--engine ray deduplicates a corpus: drop --within-only")
     tell = on_error or (lambda line: None)
-    run = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+    run = run_name()
     sources = _sources(paths, options)
     if not sources.records and out_format not in ("auto", TEXT_FILES):
         raise UsageError("--out-format is for the parts of JSONL/Parquet inputs; text inputs are written as files")
@@ -174,22 +172,9 @@ def clean_with_ray(
 
     for line in errors + warnings:
         tell(line)
-    try:
-        with output_lock(writer, tell), open_run_index(options) as index, (
-            index.lock(on_wait=tell) if index is not None else contextlib.nullcontext()
-        ):
-            for line in recover_pending(writer, index):
-                note(line)
-            if index is not None:
-                changed = changed_warning(index.location, index.identity())
-                if changed:
-                    note(changed)
-            batch_name = options.batch or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            summary, parts = _run(sources, options, writer, report_path, index, batch_name, part_format, errors,
-                                  warnings, note, tell, address, max_local_edges, max_driver_documents, started)
-    except BaseException:
-        writer.forget_if_new()  # a failed first run leaves no output folder behind
-        raise
+    with run_session(writer, options, note, tell) as index:
+        summary, parts = _run(sources, options, writer, report_path, index, batch_name(options), part_format, errors,
+                              warnings, note, tell, address, max_local_edges, max_driver_documents, started)
     return RayRun(replace(summary, elapsed=time.monotonic() - started, warnings=tuple(warnings)), parts)
 
 

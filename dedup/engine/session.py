@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
+import time
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from dedup.index.store import BatchRecord, IndexStore
 from dedup.locks import LockTimeout, file_lock
 from dedup.options import RunOptions
 from dedup.outcome import RunSummary
+from dedup.index.memory import changed_warning
 from dedup.report.html import write_html_report
 from dedup.write.commit import TMP_SUFFIX, Publication, RecoveryError, recover
 from dedup.write.outputs import HTML_NAME, FolderWriter, JsonlWriter
@@ -188,3 +191,34 @@ def open_run_index(options: RunOptions) -> contextlib.AbstractContextManager[Ind
     return contextlib.closing(index)
 
 
+def run_name() -> str:
+    """A name for one run (journal, staging, index batch record): its start time and a random part."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+
+
+def batch_name(options: RunOptions) -> str:
+    """``--batch``, or the start time (UTC)."""
+    return options.batch or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@contextlib.contextmanager
+def run_session(
+    writer: FolderWriter | JsonlWriter, options: RunOptions, note: Callable[[str], None], tell: Callable[[str], None]
+) -> Iterator[IndexStore | None]:
+    """The output's lock, then the index (opened, checked, locked); what an interrupted run left is finished or
+    undone and an emptied index is reported before the run starts. Yields the index (None without one); a
+    failed first run leaves no output folder behind."""
+    try:
+        with output_lock(writer, tell), open_run_index(options) as index, (
+            index.lock(on_wait=tell) if index is not None else contextlib.nullcontext()
+        ):
+            for line in recover_pending(writer, index):
+                note(line)
+            if index is not None:
+                changed = changed_warning(index.location, index.identity())
+                if changed:
+                    note(changed)
+            yield index
+    except BaseException:
+        writer.forget_if_new()
+        raise
