@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dedup.errors import DedupError, OutputError, UsageError
 from dedup.index.bands import IndexParams
+from dedup.index.memory import changed_warning
 from dedup.index.open import check_params, open_index
 from dedup.index.store import BatchRecord, IndexStore
 from dedup.locks import LockTimeout, file_lock
 from dedup.options import RunOptions
 from dedup.outcome import RunSummary
-from dedup.index.memory import changed_warning
 from dedup.report.html import write_html_report
 from dedup.write.commit import TMP_SUFFIX, Publication, RecoveryError, recover
 from dedup.write.outputs import HTML_NAME, FolderWriter, JsonlWriter
