@@ -26,7 +26,14 @@ from dedup.decide.clusters import Cluster, Duplicate
 from dedup.engine.process import Processed, process_batch
 from dedup.engine.session import batch_name as run_batch_name
 from dedup.engine.session import (
-    indexed_documents, plan_batch, publication_of, run_name, run_session, staged_report_path, write_html,
+    indexed_documents,
+    plan_batch,
+    publication_of,
+    run_log,
+    run_name,
+    run_session,
+    staged_report_path,
+    write_html,
 )
 from dedup.engine.workers import ordered_map, usable_jobs
 from dedup.errors import InputError
@@ -44,9 +51,16 @@ from dedup.read.records import PARQUET_SUFFIXES
 from dedup.read.sources import Sources, open_sources
 from dedup.signatures.minhash import Sketches
 from dedup.write.commit import publish
-from dedup.write.outputs import REPORT_NAME, FolderWriter, JsonlWriter, ParquetWriter
 from dedup.write.locations import check_out_dir, check_out_file, default_out_dir
-from dedup.write.records import Outcome, cluster_record, dedup_field, document_counts, document_record, run_summary
+from dedup.write.outputs import REPORT_NAME, FolderWriter, JsonlWriter, ParquetWriter
+from dedup.write.records import (
+    Outcome,
+    cluster_record,
+    dedup_field,
+    document_counts,
+    document_record,
+    run_summary,
+)
 from dedup.write.report_json import write_report
 from dedup.write.spool import Spool
 
@@ -154,15 +168,7 @@ def clean_paths(
     run = run_name()
     sources = open_sources(paths, options.fmt)
     writer, out_name, report_path = _open_outputs(paths, out, sources, options, run)
-    errors = [str(e) for e in sources.discovery.errors]
-    warnings = list(sources.discovery.warnings)
-
-    def note(line: str) -> None:
-        warnings.append(line)
-        tell(line)
-
-    for line in errors + warnings:
-        tell(line)
+    errors, warnings, note = run_log(sources.discovery, tell)
     with run_session(writer, options, note, tell) as index:
         return _run(options, sources, writer, out_name, report_path, errors, warnings, note, tell, run, started, index)
 

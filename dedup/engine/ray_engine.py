@@ -49,23 +49,63 @@ import numpy as np
 from dedup.corpus import CorpusResult, outcome
 from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
-from dedup.engine.distributed.candidates import bucket_candidates, bucket_distinct_candidates, verify_candidates
+from dedup.engine.distributed.candidates import (
+    bucket_candidates,
+    bucket_distinct_candidates,
+    verify_candidates,
+)
 from dedup.engine.distributed.canonical import (
-    DUPLICATE_SCHEMA, canonical_rows, cluster_rows, duplicate_rows, empty_duplicates, hit_duplicates,
+    DUPLICATE_SCHEMA,
+    canonical_rows,
+    cluster_rows,
+    duplicate_rows,
+    empty_duplicates,
+    hit_duplicates,
 )
 from dedup.engine.distributed.indexed import hit_rows
 from dedup.engine.distributed.parts import (
-    OUT_FORMATS, TEXT_FILES, WRITTEN_COLUMNS, kept_lines, kept_rows, report_records, write_block, written_files,
+    OUT_FORMATS,
+    TEXT_FILES,
+    WRITTEN_COLUMNS,
+    kept_lines,
+    kept_rows,
+    report_records,
+    write_block,
+    written_files,
     written_warnings,
 )
 from dedup.engine.distributed.rows import (
-    NO_ERROR, PROCESSED_SCHEMA, file_of, key_rows, live_signatures, process_rows, read_file_rows, sketches_of,
-    text_bytes, text_groups, text_of,
+    NO_ERROR,
+    PROCESSED_SCHEMA,
+    file_of,
+    key_rows,
+    live_signatures,
+    process_rows,
+    read_file_rows,
+    sketches_of,
+    text_bytes,
+    text_groups,
+    text_of,
 )
-from dedup.engine.distributed.stars import both_ways, distinct_edges, edge_digest, large_star, small_star, star_labels
+from dedup.engine.distributed.stars import (
+    both_ways,
+    distinct_edges,
+    edge_digest,
+    large_star,
+    small_star,
+    star_labels,
+)
 from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_duplicates
 from dedup.engine.session import (
-    BatchPlan, batch_name, indexed_documents, plan_batch, publication_of, run_name, run_session, staged_report_path,
+    BatchPlan,
+    batch_name,
+    indexed_documents,
+    plan_batch,
+    publication_of,
+    run_log,
+    run_name,
+    run_session,
+    staged_report_path,
     write_html,
 )
 from dedup.errors import OutputError, UsageError
@@ -163,15 +203,7 @@ def clean_with_ray(
         raise UsageError("--out-format is for the parts of JSONL/Parquet inputs; text inputs are written as files")
     part_format = TEXT_FILES if not sources.records else _out_format(sources, out_format)
     writer, report_path = _open_folder(paths, out_dir, sources, options, run)
-    errors = [str(e) for e in sources.discovery.errors]
-    warnings = list(sources.discovery.warnings)
-
-    def note(line: str) -> None:
-        warnings.append(line)
-        tell(line)
-
-    for line in errors + warnings:
-        tell(line)
+    errors, warnings, note = run_log(sources.discovery, tell)
     with run_session(writer, options, note, tell) as index:
         summary, parts = _run(sources, options, writer, report_path, index, batch_name(options), part_format, errors,
                               warnings, note, tell, address, max_local_edges, max_driver_documents, started)

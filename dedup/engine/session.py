@@ -24,6 +24,7 @@ from dedup.index.store import BatchRecord, IndexStore
 from dedup.locks import LockTimeout, file_lock
 from dedup.options import RunOptions
 from dedup.outcome import RunSummary
+from dedup.read.files import Discovery
 from dedup.report.html import write_html_report
 from dedup.write.commit import TMP_SUFFIX, Publication, RecoveryError, recover
 from dedup.write.outputs import HTML_NAME, FolderWriter, JsonlWriter
@@ -222,3 +223,18 @@ def run_session(
     except BaseException:
         writer.forget_if_new()
         raise
+
+
+def run_log(discovery: Discovery, tell: Callable[[str], None]) -> tuple[list[str], list[str], Callable[[str], None]]:
+    """The run's error and warning lists, starting with what discovery found (told at once), and ``note``,
+    which records a warning and tells it as it comes."""
+    errors = [str(e) for e in discovery.errors]
+    warnings = list(discovery.warnings)
+
+    def note(line: str) -> None:
+        warnings.append(line)
+        tell(line)
+
+    for line in errors + warnings:
+        tell(line)
+    return errors, warnings, note
