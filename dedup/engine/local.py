@@ -26,9 +26,8 @@ from dedup.decide.clusters import Cluster, Duplicate
 from dedup.engine.process import Processed, process_batch
 from dedup.engine.session import batch_name as run_batch_name
 from dedup.engine.session import (
-    indexed_documents,
     plan_batch,
-    publication_of,
+    publish_run,
     run_log,
     run_name,
     run_session,
@@ -39,7 +38,6 @@ from dedup.engine.workers import ordered_map, usable_jobs
 from dedup.errors import InputError
 from dedup.index.bands import IndexParams
 from dedup.index.matching import IndexedMatch, match_index
-from dedup.index.memory import remember
 from dedup.index.store import BatchRecord, IndexedDocument, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions
 from dedup.match.lsh import band_keys
@@ -50,7 +48,6 @@ from dedup.read.document import Document
 from dedup.read.records import PARQUET_SUFFIXES
 from dedup.read.sources import Sources, open_sources
 from dedup.signatures.minhash import Sketches
-from dedup.write.commit import publish
 from dedup.write.locations import check_out_dir, check_out_file, default_out_dir
 from dedup.write.outputs import REPORT_NAME, FolderWriter, JsonlWriter, ParquetWriter
 from dedup.write.records import (
@@ -236,13 +233,10 @@ def _run(
             def commit_index() -> None:
                 add_to_index(index, ledger, duplicate_of, corpus, batch, record)
 
-        publish(writer.journal, publication_of(writer, report_path, staged_report, staged_html, index, plan, adds),
-                commit_index)
+        publish_run(writer, report_path, staged_report, staged_html, index, plan, adds, commit_index)
     except BaseException:
         writer.discard(staged_report)
         raise
-    if adds and index is not None and plan is not None:
-        remember(index.location, index.identity(), indexed_documents(index), plan.name)
     return replace(summary, elapsed=time.monotonic() - started, warnings=tuple(warnings))
 
 

@@ -99,9 +99,8 @@ from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_dup
 from dedup.engine.session import (
     BatchPlan,
     batch_name,
-    indexed_documents,
     plan_batch,
-    publication_of,
+    publish_run,
     run_log,
     run_name,
     run_session,
@@ -111,7 +110,6 @@ from dedup.engine.session import (
 from dedup.errors import OutputError, UsageError
 from dedup.index.bands import IndexParams
 from dedup.index.matching import match_index
-from dedup.index.memory import remember
 from dedup.index.store import BatchRecord, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions, DocumentMatch
 from dedup.model import RemovalKind
@@ -119,7 +117,6 @@ from dedup.options import RunOptions, check_options
 from dedup.outcome import RunSummary
 from dedup.read.records import PARQUET_SUFFIXES
 from dedup.read.sources import Sources, open_sources
-from dedup.write.commit import publish
 from dedup.write.locations import check_out_dir, check_out_file, default_out_dir, real
 from dedup.write.outputs import DUPLICATES_FOLDER, REPORT_NAME, FolderWriter
 from dedup.write.records import COUNTS, run_summary
@@ -277,13 +274,10 @@ def _run(
             def commit_index() -> None:
                 add_to_index(index, ledger, duplicate_of, corpus, plan.name, record)
 
-        publish(writer.journal, publication_of(writer, report_path, staged_report, staged_html, index, plan, adds),
-                commit_index)
+        publish_run(writer, report_path, staged_report, staged_html, index, plan, adds, commit_index)
     except BaseException:
         writer.discard(staged_report)
         raise
-    if adds and index is not None and plan is not None:
-        remember(index.location, index.identity(), indexed_documents(index), plan.name)
     parts = tuple(sorted(p for p in written["part"].tolist() if p))
     return summary, parts
 

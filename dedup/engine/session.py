@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dedup.errors import DedupError, OutputError, UsageError
 from dedup.index.bands import IndexParams
-from dedup.index.memory import changed_warning
+from dedup.index.memory import changed_warning, remember
 from dedup.index.open import check_params, open_index
 from dedup.index.store import BatchRecord, IndexStore
 from dedup.locks import LockTimeout, file_lock
@@ -26,7 +26,7 @@ from dedup.options import RunOptions
 from dedup.outcome import RunSummary
 from dedup.read.files import Discovery
 from dedup.report.html import write_html_report
-from dedup.write.commit import TMP_SUFFIX, Publication, RecoveryError, recover
+from dedup.write.commit import TMP_SUFFIX, Publication, RecoveryError, publish, recover
 from dedup.write.outputs import HTML_NAME, FolderWriter, JsonlWriter
 
 
@@ -238,3 +238,15 @@ def run_log(discovery: Discovery, tell: Callable[[str], None]) -> tuple[list[str
     for line in errors + warnings:
         tell(line)
     return errors, warnings, note
+
+
+def publish_run(
+    writer: FolderWriter | JsonlWriter, report_path: str | None, staged_report: Path | None, staged_html: Path | None,
+    index: IndexStore | None, plan: BatchPlan | None, adds: bool, commit_index: Callable[[], None] | None,
+) -> None:
+    """Publish the staged run with its index batch as the commit point, then note the index's new size for the
+    emptied-index check of later runs."""
+    publish(writer.journal, publication_of(writer, report_path, staged_report, staged_html, index, plan, adds),
+            commit_index)
+    if adds and index is not None and plan is not None:
+        remember(index.location, index.identity(), indexed_documents(index), plan.name)
