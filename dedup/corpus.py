@@ -1,6 +1,6 @@
 """The corpus stage: which documents repeat which, and which copy is kept, as pure functions.
 
-sketches → exact keys and LSH candidates → verified relations → clusters (connected
+sketches → exact keys, LSH candidates and containment candidates → verified relations → clusters (connected
 components) → canonical choice → each document's outcome. No I/O here: an engine reads
 and sketches the documents, asks the index (if any) which earlier documents they repeat,
 and calls :func:`deduplicate`; the Ray engine distributes the same steps
@@ -39,9 +39,9 @@ def deduplicate(
     sizes = sketches.sizes.tolist()
     clusters: list[Cluster] = []
     if len(keys) > 1:
-        matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options)
-        clusters = build_clusters(matches, cleaned_chars, keys, sketches.signatures, sizes, options)
-    duplicate_of = with_indexed(clusters, indexed or {}, sketches.signatures, sizes, options)
+        matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options, sketches.samples)
+        clusters = build_clusters(matches, cleaned_chars, keys, sketches.signatures, sizes, options, sketches.samples)
+    duplicate_of = with_indexed(clusters, indexed or {}, sketches.signatures, sizes, options, sketches.samples)
     return CorpusResult(tuple(clusters), duplicate_of)
 
 

@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import connected_components
 from dedup.index.matching import IndexedMatch
 from dedup.match.documents import CorpusOptions, DocumentMatch, estimated_jaccard, relate, relation
 from dedup.model import RemovalKind
+from dedup.signatures.samples import Samples
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def build_clusters(
     signatures: np.ndarray,
     sizes: Sequence[int],
     options: CorpusOptions,
+    samples: Samples | None = None,
 ) -> list[Cluster]:
     """Clusters of two or more documents, in order of their first member."""
     labels = components(len(lengths), matches)
@@ -68,7 +70,7 @@ def build_clusters(
     for members in members_of.values():
         canonical = choose_canonical(members, lengths, options.keep)
         duplicates = tuple(
-            relation_to(p, canonical, exact_keys, signatures, sizes, options) for p in members if p != canonical
+            relation_to(p, canonical, exact_keys, signatures, sizes, options, samples) for p in members if p != canonical
         )
         clusters.append(Cluster(canonical, duplicates))
     return sorted(clusters, key=lambda c: min(c.members))
@@ -82,12 +84,12 @@ def choose_canonical(members: Sequence[int], lengths: Sequence[int], keep: str) 
 
 def relation_to(
     position: int, canonical: int, exact_keys: Sequence[int], signatures: np.ndarray, sizes: Sequence[int],
-    options: CorpusOptions,
+    options: CorpusOptions, samples: Samples | None = None,
 ) -> Duplicate:
     """How ``position`` relates to its cluster's canonical document (members joined through a chain may be less alike)."""
     if exact_keys[position] == exact_keys[canonical]:
         return Duplicate(position, canonical, RemovalKind.EXACT, 1.0)
-    found = relation(position, canonical, signatures, sizes, options)
+    found = relation(position, canonical, signatures, sizes, options, samples)
     if found is None:
         found = RemovalKind.NEAR, round(estimated_jaccard(signatures[position], signatures[canonical]), 4)
     return Duplicate(position, canonical, *found)
@@ -95,7 +97,7 @@ def relation_to(
 
 def with_indexed(
     clusters: Sequence[Cluster], indexed: Mapping[int, IndexedMatch], signatures: np.ndarray, sizes: Sequence[int],
-    options: CorpusOptions,
+    options: CorpusOptions, samples: Samples | None = None,
 ) -> dict[int, Duplicate | IndexedMatch]:
     """Every duplicate of the batch: a copy of an earlier batch wins over any copy in this one.
 
@@ -111,7 +113,10 @@ def with_indexed(
         for member in cluster.members:
             if member in indexed:
                 continue
-            found = relate(signatures[member], best.indexed.signature, sizes[member], best.indexed.size, options)
+            found = relate(
+                signatures[member], best.indexed.signature, sizes[member], best.indexed.size, options,
+                None if samples is None else samples.of(member), best.indexed.samples,
+            )
             if found is None:
                 found = RemovalKind.NEAR, round(estimated_jaccard(signatures[member], best.indexed.signature), 4)
             duplicates[member] = IndexedMatch(member, best.indexed, *found)

@@ -35,6 +35,7 @@ class IndexedDocument:
     size: int  # distinct shingles
     exact_key: int  # int64 view of the XXH3 key
     signature: np.ndarray
+    samples: np.ndarray | None = None  # sampled shingles (dedup.signatures.samples); None in older indexes
 
 
 @dataclass(frozen=True)

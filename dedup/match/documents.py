@@ -6,8 +6,11 @@ as datasketch's): by default the bands are sorted as numpy arrays (memory for a 
 documents stays bounded), or datasketch's MinHashLSH object is used
 (``lsh_backend="datasketch"``): the same candidates. Every candidate pair is verified on the
 signatures, so LSH false positives never become removals: a pair is kept when the estimated
-Jaccard similarity reaches ``threshold``, or when the smaller document is estimated to lie at
-least ``containment_threshold`` inside the larger one (a re-post with paragraphs dropped).
+Jaccard similarity reaches ``threshold``, or when the smaller document lies at least
+``containment_threshold`` inside the larger one (a re-post with paragraphs dropped, an
+extracted article inside its page): measured on the sampled shingles where the smaller one
+has enough of them, else estimated from the Jaccard similarity and the set sizes. Pairs of
+very different sizes, which banding cannot reach, come from :mod:`dedup.match.containment`.
 """
 from __future__ import annotations
 
@@ -17,9 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from datasketch import MinHashLSH
 
+from dedup.match.containment import ContainmentRule, containment_candidates, smaller_inside
 from dedup.match.lsh import Banding, band_keys, choose_banding
 from dedup.model import RemovalKind
 from dedup.signatures.minhash import MinHashParams, to_datasketch
+from dedup.signatures.samples import Samples
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,18 @@ class CorpusOptions:
     # an estimated containment is trusted only from this Jaccard on: between documents of very
     # different sizes, MinHash's error on a small Jaccard becomes a large error on containment
     containment_min_jaccard: float = 0.5
+    # sampled containment (dedup.match.containment): trusted from this many samples of the smaller
+    # document; each document's rarest samples followed for candidates, up to this many holders each
+    containment_min_samples: int = 16
+    containment_anchors: int = 4
+    containment_max_posting: int = 256
+
+    @property
+    def containment_rule(self) -> ContainmentRule:
+        return ContainmentRule(
+            self.containment_threshold, self.containment_min_samples, self.containment_anchors,
+            self.containment_max_posting,
+        )
 
     @property
     def candidate_threshold(self) -> float:
@@ -74,12 +91,21 @@ def estimated_containment(jaccard: float, size_a: int, size_b: int) -> float:
 
 
 def relate(
-    signature_a: np.ndarray, signature_b: np.ndarray, size_a: int, size_b: int, options: CorpusOptions
+    signature_a: np.ndarray, signature_b: np.ndarray, size_a: int, size_b: int, options: CorpusOptions,
+    samples_a: np.ndarray | None = None, samples_b: np.ndarray | None = None,
 ) -> tuple[RemovalKind, float] | None:
-    """(near, Jaccard) or (contained, containment) for two documents' sketches, or None if neither holds."""
+    """(near, Jaccard) or (contained, containment) for two documents' sketches, or None if neither holds.
+
+    Containment is measured on the samples when the smaller document has enough of them:
+    the MinHash estimate, from a Jaccard similarity, is poor between documents of very
+    different sizes.
+    """
     jaccard = estimated_jaccard(signature_a, signature_b)
     if jaccard >= options.threshold:
         return RemovalKind.NEAR, round(jaccard, 4)
+    sampled = smaller_inside(samples_a, samples_b, size_a, size_b, options.containment_rule)
+    if sampled is not None:
+        return (RemovalKind.CONTAINED, round(sampled, 4)) if sampled >= options.containment_threshold else None
     containment = estimated_containment(jaccard, size_a, size_b)
     if containment >= options.containment_threshold and jaccard >= options.containment_min_jaccard:
         return RemovalKind.CONTAINED, round(containment, 4)
@@ -87,17 +113,20 @@ def relate(
 
 
 def relation(
-    a: int, b: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+    a: int, b: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions,
+    samples: Samples | None = None,
 ) -> tuple[RemovalKind, float] | None:
     """:func:`relate` for documents ``a`` and ``b`` of one batch."""
-    return relate(signatures[a], signatures[b], sizes[a], sizes[b], options)
+    samples_a, samples_b = (None, None) if samples is None else (samples.of(a), samples.of(b))
+    return relate(signatures[a], signatures[b], sizes[a], sizes[b], options, samples_a, samples_b)
 
 
 def verify_pair(
-    first: int, second: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+    first: int, second: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions,
+    samples: Samples | None = None,
 ) -> DocumentMatch | None:
     """The verified relation of a candidate pair, or None for an LSH false positive."""
-    found = relation(first, second, signatures, sizes, options)
+    found = relation(first, second, signatures, sizes, options, samples)
     return None if found is None else DocumentMatch(first, second, *found)
 
 
@@ -159,16 +188,29 @@ def _datasketch_candidates(
 
 
 def near_matches(
-    signatures: np.ndarray, sizes: Sequence[int], exact_keys: Sequence[int], options: CorpusOptions
+    signatures: np.ndarray, sizes: Sequence[int], exact_keys: Sequence[int], options: CorpusOptions,
+    samples: Samples | None = None,
 ) -> list[DocumentMatch]:
-    """Verified near and contained pairs (exact ones are left to :func:`exact_matches`)."""
+    """Verified near and contained pairs (exact ones are left to :func:`exact_matches`).
+
+    LSH candidates first; then, with samples, the documents inside a longer one that
+    banding did not reach (:func:`dedup.match.containment.contained_pairs`).
+    """
     first_of_key = {}
     for position, key in enumerate(exact_keys):
         first_of_key.setdefault(key, position)
     representative = np.array([first_of_key[k] == p for p, k in enumerate(exact_keys)], dtype=bool)
+    live_sizes = np.where(representative, sizes, 0)
     matches = []
-    for first, second in lsh_candidates(signatures, np.where(representative, sizes, 0), options):
-        match = verify_pair(first, second, signatures, sizes, options)
+    for first, second in lsh_candidates(signatures, live_sizes, options):
+        match = verify_pair(first, second, signatures, sizes, options, samples)
         if match is not None:
             matches.append(match)
+    if samples is not None:
+        found = {(m.first, m.second) for m in matches}
+        for inner, outer in containment_candidates(samples, sizes, live_sizes > 0, options.containment_rule).tolist():
+            first, second = min(inner, outer), max(inner, outer)
+            match = None if (first, second) in found else verify_pair(first, second, signatures, sizes, options, samples)
+            if match is not None:
+                matches.append(match)
     return matches

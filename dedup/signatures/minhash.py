@@ -24,6 +24,7 @@ from xxhash import xxh3_64_intdigest
 
 from dedup.segment.normalise import cjk_share, normalise, words
 from dedup.signatures.kernels import distinct_counts, minhash_affine32, minhash_legacy
+from dedup.signatures.samples import Samples, sample_hashes
 from dedup.signatures.shingles import hash_ngrams
 
 SCHEMES = ("affine32", "legacy")
@@ -39,6 +40,7 @@ class MinHashParams:
     char_ngram: int = 5
     word_ngram: int = 3
     cjk_share: float = 0.3  # share of CJK letters from which a document is shingled by characters
+    sample_scale: int = 4  # one distinct shingle in this many is sampled for containment (dedup.signatures.samples)
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -117,23 +119,32 @@ class Sketches:
     signatures: np.ndarray  # documents × num_perm
     sizes: np.ndarray  # distinct shingles, to estimate containment
     exact_keys: np.ndarray  # XXH3-64 of the normalised text, for exact duplicates (uint64)
+    samples: Samples | None = None  # sampled shingles, for containment; None where they were not made
 
     @classmethod
     def join(cls, parts: Sequence[Sketches]) -> Sketches:
         """The sketches of several batches, one after the other."""
+        samples = [s.samples for s in parts]
         return cls(
             np.concatenate([s.signatures for s in parts]),
             np.concatenate([s.sizes for s in parts]),
             np.concatenate([s.exact_keys for s in parts]),
+            Samples.join([s for s in samples if s is not None]) if all(s is not None for s in samples) else None,
         )
+
+    def samples_of(self, document: int) -> np.ndarray | None:
+        return None if self.samples is None else self.samples.of(document)
 
 
 def sketch(texts: Sequence[str], params: MinHashParams = MinHashParams()) -> Sketches:
-    """Signatures, shingle-set sizes and exact keys of every text, in one pass."""
+    """Signatures, shingle-set sizes, exact keys and sampled shingles of every text, in one pass."""
     forms = [shingle_text(t, params.cjk_share) for t in texts]
     hashes, offsets = shingle_hashes(texts, params, forms)
     keys = np.fromiter((xxh3_64_intdigest(f.encode("utf-8", "surrogatepass")) for f, _ in forms), dtype=np.uint64, count=len(forms))
-    return Sketches(signatures_of_hashes(hashes, offsets, params), distinct_counts(hashes, offsets), keys)
+    return Sketches(
+        signatures_of_hashes(hashes, offsets, params), distinct_counts(hashes, offsets), keys,
+        sample_hashes(hashes, offsets, params.sample_scale),
+    )
 
 
 def to_datasketch(signature: np.ndarray, params: MinHashParams) -> LeanMinHash:

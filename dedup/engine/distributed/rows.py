@@ -30,6 +30,7 @@ from dedup.read.document import Document
 from dedup.read.files import DEFAULT_MAX_BYTES, InputFile, read_text_input
 from dedup.read.records import DEFAULT_MAX_RECORD_BYTES, PARQUET_SUFFIXES, read_jsonl, read_parquet
 from dedup.signatures.minhash import MinHashParams, Sketches
+from dedup.signatures.samples import Samples
 
 FILE_SHIFT = 40
 EXACT_BAND = -1  # the "band" of a document's exact key: members are duplicates without verification
@@ -39,6 +40,7 @@ PROCESSED_SCHEMA = pa.schema([
     ("pos", pa.int64()), ("error", pa.binary()), ("id", pa.binary()), ("chars", pa.int64()),
     ("cleaned_chars", pa.int64()), ("removals", pa.int64()), ("payload", pa.binary()), ("record", pa.binary()),
     ("sig", pa.binary()), ("size", pa.int64()), ("exact", pa.int64()), ("content_key", pa.binary()),
+    ("samples", pa.binary()),
 ])
 
 
@@ -135,9 +137,14 @@ def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_k
         "size": [int(n) for n in sketches.sizes] + zeros,
         "exact": sketches.exact_keys.view(np.int64).tolist() + zeros,
         "content_key": [p.content_key for p in processed] + [b""] * failed,
+        "samples": [_samples_bytes(sketches.samples_of(i)) for i in range(len(processed))] + [b""] * failed,
     }
     return pa.table({name: pa.array(values, type=PROCESSED_SCHEMA.field(name).type) for name, values in columns.items()},
                     schema=PROCESSED_SCHEMA)
+
+
+def _samples_bytes(samples: np.ndarray | None) -> bytes:
+    return b"" if samples is None else np.ascontiguousarray(samples, dtype="<u4").tobytes()
 
 
 def signatures(blobs: Any, params: IndexParams) -> np.ndarray:
@@ -149,10 +156,14 @@ def signatures(blobs: Any, params: IndexParams) -> np.ndarray:
 
 
 def sketches_of(columns: Any, params: IndexParams) -> Sketches:
-    """The :class:`Sketches` of processed rows (``sig``, ``size``, ``exact`` columns), as one machine has them."""
+    """The :class:`Sketches` of processed rows (``sig``, ``size``, ``exact`` and ``samples`` columns), as one
+    machine has them."""
+    samples = None
+    if "samples" in columns:
+        samples = Samples.of_runs([np.frombuffer(bytes(blob), dtype="<u4") for blob in columns["samples"]])
     return Sketches(
         signatures(list(columns["sig"]), params), np.asarray(columns["size"], dtype=np.int64),
-        np.asarray(columns["exact"], dtype=np.int64).view(np.uint64),
+        np.asarray(columns["exact"], dtype=np.int64).view(np.uint64), samples,
     )
 
 
