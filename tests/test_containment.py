@@ -1,0 +1,125 @@
+"""Containment across documents: sampled shingles, candidates from rare samples, verification (real pages)."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+from dedup.api import deduplicate
+from dedup.match.containment import ContainmentRule, anchors_of, containment_candidates, smaller_inside
+from dedup.match.documents import CorpusOptions, estimated_jaccard, relate
+from dedup.options import RunOptions
+from dedup.signatures.minhash import MinHashParams, document_shingles, sketch
+from dedup.signatures.samples import Samples, sample_cut, sample_hashes
+
+PAGES = Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz"
+SAMPLES_DIR = Path(__file__).parents[1] / "samples"
+
+
+def real_pages() -> list[dict]:
+    with gzip.open(PAGES, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def pair(records: list[dict], name: str) -> tuple[str, str]:
+    by_id = {r["id"]: r["text"] for r in records}
+    return by_id[f"{name}-article"], by_id[f"{name}-page"]
+
+
+def test_samples_are_the_distinct_shingle_hashes_below_the_cut():
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES_DIR.glob("*.md"))]
+    texts += [r["text"] for r in real_pages()[:20]]
+    params = MinHashParams()
+    made = sketch(texts, params).samples
+    assert made is not None
+    for number, text in enumerate(texts):
+        hashes = {xxhash.xxh32_intdigest(s) for s in document_shingles(text, params)}
+        expected = sorted(h for h in hashes if h < sample_cut(params.sample_scale))
+        assert made.of(number).tolist() == expected
+        assert len(expected) > 0
+
+
+def test_samples_join_keeps_each_documents_run():
+    first = sample_hashes(np.array([5, 3, 3, 9], dtype=np.uint32), np.array([0, 2, 4]), 1)
+    second = sample_hashes(np.array([7], dtype=np.uint32), np.array([0, 0, 1]), 1)
+    joined = Samples.join([first, second])
+    assert [joined.of(d).tolist() for d in range(len(joined))] == [[3, 5], [3, 9], [], [7]]
+    assert joined.take([3, 0]).of(0).tolist() == [7]
+
+
+def test_an_extracted_article_is_found_inside_its_page_with_defaults():
+    records = real_pages()
+    # the article with the smallest share of its page: banding on Jaccard cannot reach it
+    worst = min((r for r in records if r["id"].endswith("-article")),
+                key=lambda r: len(r["text"]) / len(pair(records, r["pair"])[1]))
+    article, page = pair(records, worst["pair"])
+    sketches = sketch([article, page])
+    assert estimated_jaccard(sketches.signatures[0], sketches.signatures[1]) < 0.2
+    results = list(deduplicate([page, article]))
+    assert [r.status for r in results][1] == "duplicate"
+    assert results[1].duplicate_of == "0" and results[1].duplicate_kind == "contained"
+    assert results[1].similarity >= 0.9
+
+
+def test_two_pages_of_one_site_sharing_chrome_are_not_merged():
+    records = real_pages()
+    pages_by_site: dict[str, list[str]] = {}
+    for r in records:
+        if r["id"].endswith("-page"):
+            pages_by_site.setdefault(r["site"], []).append(r["text"])
+    pairs = [texts for texts in pages_by_site.values() if len(texts) == 2]
+    assert len(pairs) >= 40
+    merged = [texts for texts in pairs if any(r.status == "duplicate" for r in deduplicate(texts))]
+    assert merged == []
+
+
+def test_real_pages_recall_and_precision_with_defaults():
+    records = real_pages()
+    options = RunOptions(id_key="id")
+    results = list(deduplicate(records, options))
+    canonical = {r.id: (r.duplicate_of or r.id) for r in results}
+    root = {i: canonical[i] if canonical[i] in canonical else i for i in canonical}
+    story = {r["id"]: r["pair"] for r in records}
+    clusters: dict[str, list[str]] = {}
+    for doc, top in root.items():
+        clusters.setdefault(top, []).append(doc)
+    predicted = [(a, b) for members in clusters.values() for i, a in enumerate(members) for b in members[i + 1:]]
+    true = sum(story[a] == story[b] for a, b in predicted)
+    assert true / len(records) * 2 >= 0.90  # recall over the 169 page/article pairs
+    assert true / len(predicted) >= 0.99
+
+
+def test_anchors_are_each_documents_rarest_shared_samples():
+    # document 0 shares 10..13 with document 1 only and 20..39 with documents 1 and 2
+    runs = [np.arange(10, 40), np.concatenate([np.arange(10, 14), np.arange(20, 40), [90]]), np.arange(20, 40), np.arange(100, 130)]
+    samples = Samples.of_runs([np.asarray(r, dtype=np.uint32) for r in runs])
+    live = np.ones(4, dtype=bool)
+    owner, value = anchors_of(samples, live, ContainmentRule(anchors=4, min_samples=16))
+    assert value[owner == 0].tolist() == [10, 11, 12, 13]
+    assert value[owner == 3].tolist() == []  # its hashes are its own: nothing to follow
+    capped = anchors_of(samples, live, ContainmentRule(anchors=4, min_samples=16, max_posting=2))
+    assert 20 not in capped[1][capped[0] == 2].tolist()  # held by 3 documents: over the cap
+
+
+def test_candidates_pair_a_document_with_the_larger_ones_holding_its_anchors():
+    inner = np.arange(0, 40, dtype=np.uint32)
+    outer = np.concatenate([inner, np.arange(1000, 1200, dtype=np.uint32)])
+    other = np.arange(5000, 5100, dtype=np.uint32)
+    samples = Samples.of_runs([outer, other, inner])
+    pairs = containment_candidates(samples, [240, 100, 40], np.ones(3, dtype=bool), ContainmentRule())
+    assert pairs.tolist() == [[2, 0]]
+    assert containment_candidates(samples, [240, 100, 40], np.array([True, True, False]), ContainmentRule()).tolist() == []
+
+
+def test_a_short_document_is_judged_on_the_minhash_estimate_not_on_few_samples():
+    rule = ContainmentRule(min_samples=16)
+    few = np.arange(10, dtype=np.uint32)
+    assert smaller_inside(few, np.arange(100, dtype=np.uint32), 10, 100, rule) is None
+    assert smaller_inside(np.arange(16, dtype=np.uint32), np.arange(100, dtype=np.uint32), 16, 100, rule) == 1.0
+    signature = np.arange(128, dtype=np.uint32)
+    other = signature + 1000
+    # disjoint signatures: no containment from the estimate either
+    assert relate(signature, other, 10, 100, CorpusOptions(), few, np.arange(100, dtype=np.uint32)) is None
