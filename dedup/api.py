@@ -25,7 +25,8 @@ from dedup.index.bands import IndexParams
 from dedup.match.lsh import band_keys
 from dedup.index.matching import IndexedMatch, match_index
 from dedup.index.open import check_params, open_index
-from dedup.index.store import BatchRecord, IndexedDocument, IndexStore, batch_digest
+from dedup.index.containment import indexed_documents, stored_candidates
+from dedup.index.store import BatchRecord, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions, relate
 from dedup.model import CleanResult, Removal
 from dedup.options import RunOptions, check_options
@@ -187,12 +188,14 @@ class Index:
             return []
         exact = self.store.exact([int(made.exact_keys.view("int64")[0])])[0]
         found = self.store.candidates(band_keys(made.signatures, self.params))[0] | ({exact} if exact is not None else set())
+        found |= stored_candidates(self.store, made, self.options)[0]
         hits = []
         for number, doc in self.store.fetch(sorted(found)).items():
             if number == exact:
                 hits.append(IndexHit(doc.id, doc.batch, "exact", 1.0))
                 continue
-            relation = relate(made.signatures[0], doc.signature, int(made.sizes[0]), doc.size, self.options)
+            relation = relate(made.signatures[0], doc.signature, int(made.sizes[0]), doc.size, self.options,
+                              made.samples_of(0), doc.samples)
             if relation is not None:
                 hits.append(IndexHit(doc.id, doc.batch, relation[0].value, relation[1]))
         return sorted(hits, key=lambda h: -h.similarity)
@@ -208,11 +211,7 @@ class Index:
         if batch in self.store.batch_records():
             return 0
         kept = [p for p in range(len(ids)) if p not in result.duplicate_of]
-        documents = [
-            IndexedDocument(ids[p], batch, lengths[p], int(sketches.sizes[p]),
-                            int(sketches.exact_keys[p:p + 1].view("int64")[0]), sketches.signatures[p])
-            for p in kept
-        ]
+        documents = indexed_documents(ids, lengths, sketches, kept, batch, self.options)
         record = BatchRecord(batch, batch_digest(ids, [k.tobytes() for k in sketches.exact_keys]), uuid.uuid4().hex[:8], 0,
                              len(documents), 0.0)
         self.store.add(documents, band_keys(sketches.signatures[kept], self.params), self.params.as_dict(), record)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xxhash
 
-from dedup.api import deduplicate
+from dedup.api import Index, deduplicate
 from dedup.match.containment import ContainmentRule, anchors_of, containment_candidates, smaller_inside
 from dedup.match.documents import CorpusOptions, estimated_jaccard, relate
 from dedup.options import RunOptions
@@ -123,3 +125,61 @@ def test_a_short_document_is_judged_on_the_minhash_estimate_not_on_few_samples()
     other = signature + 1000
     # disjoint signatures: no containment from the estimate either
     assert relate(signature, other, 10, 100, CorpusOptions(), few, np.arange(100, dtype=np.uint32)) is None
+
+
+# -- across batches: the index -------------------------------------------------------------
+
+
+def low_jaccard_pairs(count: int) -> list[tuple[str, str]]:
+    """(article, page) pairs whose article is a small part of its page."""
+    records = real_pages()
+    articles = sorted((r for r in records if r["id"].endswith("-article")),
+                      key=lambda r: len(r["text"]) / len(pair(records, r["pair"])[1]))
+    return [pair(records, r["pair"]) for r in articles[:count]]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def index_location(request, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "seen.sqlite")
+        return
+    from tests.test_index_redis import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.kill()
+
+
+def test_a_page_and_its_article_in_different_batches_are_found_either_way(index_location: str):
+    pairs = low_jaccard_pairs(3)
+    with Index(index_location) as seen:
+        first = list(deduplicate([pairs[0][1], pairs[1][0], pairs[2][1]], index=seen, batch="day1"))  # page, article, page
+        assert all(r.kept for r in first)
+        second = list(deduplicate([pairs[0][0], pairs[1][1], "An unrelated note on harbour tides and the fish market."],
+                                  index=seen, batch="day2"))
+        # the article lies inside an earlier page; the page holds an earlier article: both repeat the index
+        assert [(r.status, r.duplicate_of, r.duplicate_of_batch, r.duplicate_kind) for r in second[:2]] == [
+            ("duplicate", "0", "day1", "contained"), ("duplicate", "1", "day1", "contained"),
+        ]
+        assert second[2].kept
+        assert [h.kind for h in seen.query(pairs[2][0])] == ["contained"]
+        assert seen.store.remove("2") == 2  # the page of day1 and the note of day2: ids are numbers per batch
+        assert seen.query(pairs[2][0]) == []
+
+
+def test_documents_stored_before_samples_existed_still_match_on_their_signatures(tmp_path: Path):
+    location = str(tmp_path / "old.sqlite")
+    text = real_pages()[0]["text"]
+    with Index(location) as seen:
+        list(deduplicate([text], index=seen, batch="day1"))
+        seen.store._db.execute("DELETE FROM doc_samples")  # as an index made before samples were stored
+        seen.store._db.execute("DELETE FROM bands WHERE band < 0")
+        assert [h.kind for h in seen.query(text)] == ["exact"]
+        again = list(deduplicate([text + "\nOne more line at the end of it, a short note."], index=seen, batch="day2"))
+        assert again[0].status == "duplicate" and again[0].duplicate_kind == "near"

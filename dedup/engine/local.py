@@ -38,7 +38,8 @@ from dedup.engine.workers import ordered_map, usable_jobs
 from dedup.errors import InputError
 from dedup.index.bands import IndexParams
 from dedup.index.matching import IndexedMatch, match_index
-from dedup.index.store import BatchRecord, IndexedDocument, IndexStore, batch_digest
+from dedup.index.containment import indexed_documents
+from dedup.index.store import BatchRecord, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions
 from dedup.match.lsh import band_keys
 from dedup.model import CleanOptions
@@ -134,13 +135,7 @@ def add_to_index(
         return 0
     sketches = ledger.joined_sketches()
     kept = [p for p in range(len(ledger.ids)) if p not in duplicate_of]
-    documents = [
-        IndexedDocument(
-            ledger.ids[p], batch, ledger.cleaned_chars[p], int(sketches.sizes[p]),
-            int(sketches.exact_keys[p:p + 1].view("int64")[0]), sketches.signatures[p],
-        )
-        for p in kept
-    ]
+    documents = indexed_documents(ledger.ids, ledger.cleaned_chars, sketches, kept, batch, corpus)
     index.add(documents, band_keys(sketches.signatures[kept], params), params.as_dict(), record)
     return len(documents)
 

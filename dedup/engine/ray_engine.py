@@ -441,7 +441,7 @@ def _decide_distributed(
 
     def index_batch() -> tuple[Ledger, dict[int, Any]]:
         frame = _frame(processed.map_batches(kept_rows, batch_format="pandas", fn_kwargs={"duplicates_of_file": lookup}),
-                       ["pos", "id", "chars", "cleaned_chars", "removals", "sig", "size", "exact"])
+                       ["pos", "id", "chars", "cleaned_chars", "removals", "sig", "size", "exact", "samples"])
         frame = frame.sort_values("pos", kind="stable")
         kept = Ledger([text_of(i) for i in frame["id"]], frame["chars"].tolist(), frame["cleaned_chars"].tolist(),
                       frame["removals"].tolist(), [sketches_of(frame, params)] if len(frame) else [])

@@ -30,6 +30,7 @@ class IndexParams:
     containment_threshold: float
     bands: int
     rows: int
+    sample_scale: int = 4
 
     @classmethod
     def from_options(cls, options: CorpusOptions) -> IndexParams:
@@ -37,6 +38,7 @@ class IndexParams:
         return cls(
             minhash.num_perm, minhash.seed, minhash.scheme, minhash.char_ngram, minhash.word_ngram,
             minhash.cjk_share, options.threshold, options.containment_threshold, banding.bands, banding.rows,
+            minhash.sample_scale,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -45,4 +47,11 @@ class IndexParams:
     def differences(self, stored: dict[str, object]) -> list[str]:
         """``name: stored != this run`` for every parameter that differs."""
         mine = self.as_dict()
-        return [f"{k}: index has {stored.get(k)!r}, this run {v!r}" for k, v in mine.items() if stored.get(k) != v]
+        return [
+            f"{k}: index has {stored.get(k)!r}, this run {v!r}" for k, v in mine.items()
+            if stored.get(k) != v and not (k in _ADDED_LATER and k not in stored)
+        ]
+
+
+# Parameters newer than some indexes: an index made before holds no samples, so any value suits it.
+_ADDED_LATER = ("sample_scale",)

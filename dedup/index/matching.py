@@ -1,14 +1,16 @@
 """Match a batch against the persistent index of earlier batches.
 
-The same verification as inside a batch (:func:`dedup.match.documents.relate`) decides,
-so an indexed copy counts exactly when an in-batch copy would. An exact key match wins;
-otherwise the most similar verified candidate.
+Candidates share a band key or an anchor (:mod:`dedup.index.containment`) with a stored
+document. The same verification as inside a batch (:func:`dedup.match.documents.relate`)
+decides, so an indexed copy counts exactly when an in-batch copy would. An exact key match
+wins; otherwise the most similar verified candidate.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from dedup.index.bands import IndexParams
+from dedup.index.containment import stored_candidates
 from dedup.index.store import IndexedDocument, IndexStore
 from dedup.match.documents import CorpusOptions, relate
 from dedup.match.lsh import band_keys
@@ -37,6 +39,7 @@ def match_index(
     keys = sketches.exact_keys.view("int64").tolist()
     exact = store.exact(keys)
     candidates = store.candidates(band_keys(sketches.signatures, params))
+    candidates = [found | more for found, more in zip(candidates, stored_candidates(store, sketches, options))]
     if before is not None:
         exact = [n if n is not None and n < before else None for n in exact]
         candidates = [{n for n in found if n < before} for found in candidates]
@@ -54,7 +57,8 @@ def match_index(
             doc = stored.get(number)
             if doc is None:
                 continue
-            relation = relate(sketches.signatures[position], doc.signature, int(sketches.sizes[position]), doc.size, options)
+            relation = relate(sketches.signatures[position], doc.signature, int(sketches.sizes[position]), doc.size, options,
+                              sketches.samples_of(position), doc.samples)
             if relation is not None and (best is None or relation[1] > best.similarity):
                 best = IndexedMatch(position, doc, *relation)
         if best is not None:

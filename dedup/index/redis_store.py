@@ -42,6 +42,7 @@ Redis Cluster is not supported (the transaction spans keys in many slots).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -66,8 +67,10 @@ except ImportError:  # a dependency; a clear line all the same if it is missing
 
 from dedup.index.bands import IndexParams
 from dedup.index.store import (
-    BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, signature_bytes, signature_from_bytes,
+    ANCHOR_BAND, BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, containment_postings,
+    samples_bytes, samples_from_bytes, signature_bytes, signature_from_bytes,
 )
+from dedup.signatures.samples import coarse_cut
 from dedup.locks import describe_holder, holder_line
 from dedup.match.lsh import band_keys
 
@@ -83,6 +86,13 @@ _ADD_BANDS = """
 local bands = tonumber(ARGV[1])
 for i = 1, #KEYS do
     redis.call('SADD', KEYS[i], ARGV[2 + math.floor((i - 1) / bands)])
+end
+return #KEYS
+"""
+# KEYS: sets; ARGV[i]: the member to add to KEYS[i] (containment postings: one set per coarse sample or anchor).
+_ADD_MEMBERS = """
+for i = 1, #KEYS do
+    redis.call('SADD', KEYS[i], ARGV[i])
 end
 return #KEYS
 """
@@ -119,6 +129,15 @@ class RedisStore(IndexStore):
         raw = np.ascontiguousarray(keys, dtype="<i8").tobytes()
         prefix = self._band_prefix
         return [prefix + raw[i : i + 8] for i in range(0, len(raw), 8)]
+
+    def _posting_names(self, band: int, hashes: np.ndarray) -> list[bytes]:
+        """The set names of containment postings: ``c:`` (coarse samples) or ``a:`` (anchors), then the hash."""
+        prefix = self._prefix + (b"a:" if band == ANCHOR_BAND else b"c:")
+        raw = np.ascontiguousarray(hashes, dtype="<u4").tobytes()
+        return [prefix + raw[i : i + 4] for i in range(0, len(raw), 4)]
+
+    def _postings(self, doc: IndexedDocument, cut: int) -> list[bytes]:
+        return [name for band, values in containment_postings(doc, cut) for name in self._posting_names(band, values)]
 
     def _resp_names(self, keys: np.ndarray) -> bytes:
         """The set names of ``keys`` as RESP bulk strings, built as one array: redis-py packs an argument at a time."""
@@ -189,6 +208,20 @@ class RedisStore(IndexStore):
                     found.append({int(m) for m in members})
         return found
 
+    def holders(self, band: int, hashes: Sequence[np.ndarray]) -> list[set[int]]:
+        """One SUNION per document over its posting sets, pipelined ``_READ_CHUNK`` at a time."""
+        found: list[set[int]] = [set() for _ in range(len(hashes))]
+        asked = [d for d in range(len(hashes)) if len(hashes[d])]
+        with self._guard("looking up containment postings"):
+            for first in range(0, len(asked), _READ_CHUNK):
+                pipe = self._client.pipeline(transaction=False)
+                chunk = asked[first : first + _READ_CHUNK]
+                for d in chunk:
+                    pipe.sunion(self._posting_names(band, hashes[d]))
+                for d, members in zip(chunk, pipe.execute()):
+                    found[d] = {int(m) for m in members}
+        return found
+
     def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
         fields = [_exact_field(k) for k in exact_keys]
         result: list[int | None] = []
@@ -205,15 +238,21 @@ class RedisStore(IndexStore):
         with self._guard("reading documents"):
             for first in range(0, len(numbers), _READ_CHUNK):
                 chunk = numbers[first : first + _READ_CHUNK]
-                for number, record in zip(chunk, self._client.hmget(self._key("docs"), chunk)):
+                pipe = self._client.pipeline(transaction=False)
+                pipe.hmget(self._key("docs"), chunk)
+                pipe.hmget(self._key("samples"), chunk)
+                records, samples = pipe.execute()
+                for number, record, blob in zip(chunk, records, samples):
                     if record is not None:
-                        found[number] = self._document(record)
+                        found[number] = self._document(record, blob)
         return found
 
-    def _document(self, record: bytes) -> IndexedDocument:
+    def _document(self, record: bytes, samples: bytes | None = None) -> IndexedDocument:
         try:
-            return _unpack_document(record)
-        except (struct.error, UnicodeDecodeError):
+            doc = _unpack_document(record)
+            with_samples, anchors = samples_from_bytes(samples)
+            return dataclasses.replace(doc, samples=with_samples, anchors=anchors)
+        except (struct.error, UnicodeDecodeError, ValueError, IndexError):
             raise IndexAccessError(f"{self.location}: index unreadable (a damaged document record)") from None
 
     # -- writing --------------------------------------------------------------------------
@@ -242,6 +281,7 @@ class RedisStore(IndexStore):
         keys = np.asarray(keys, dtype=np.int64)
         if keys.ndim != 2 or len(keys) != len(documents):
             raise ValueError(f"{len(documents)} documents but band keys of shape {keys.shape}")
+        cut = coarse_cut(int(meta.get("sample_scale", 4)))  # type: ignore[call-overload]
         with self._transaction("adding the batch", unchanged=True) as tx:
             start = int(tx.call("GET", self._key("next")) or 0) + 1
             numbers = list(range(start, start + len(documents)))
@@ -279,6 +319,13 @@ class RedisStore(IndexStore):
                         yield ("HSET", self._key(name), *(x for field, value in items[first : first + _HSET_PAIRS] for x in (field, value)))
                 if batches:
                     yield ("HSET", self._key("batches"), *(x for b, (f, c) in batches.items() for x in (b.encode("utf-8", "surrogatepass"), f"{f}:{c}")))
+                blobs = [(n, b) for n, d in zip(numbers, documents) if (b := samples_bytes(d)) is not None]
+                for first in range(0, len(blobs), _HSET_PAIRS):
+                    yield ("HSET", self._key("samples"), *(x for pair in blobs[first : first + _HSET_PAIRS] for x in pair))
+                postings = [(name, n) for n, d in zip(numbers, documents) for name in self._postings(d, cut)]
+                for first in range(0, len(postings), _SCRIPT_DOCS * 20):
+                    chunk = postings[first : first + _SCRIPT_DOCS * 20]
+                    yield ("EVAL", _ADD_MEMBERS, len(chunk), *(name for name, _ in chunk), *(n for _, n in chunk))
                 for first in range(0, len(documents) if bands else 0, _SCRIPT_DOCS):
                     rows = keys[first : first + _SCRIPT_DOCS]
                     yield _resp(["EVAL", _ADD_BANDS, rows.size], self._resp_names(rows), rows.size, [bands, *numbers[first : first + len(rows)]])
@@ -296,7 +343,8 @@ class RedisStore(IndexStore):
             if not numbers:
                 return 0
             records = tx.call("HMGET", self._key("docs"), *numbers)
-            found = {n: self._document(r) for n, r in zip(numbers, records) if r is not None}
+            blobs = tx.call("HMGET", self._key("samples"), *numbers)
+            found = {n: self._document(r, b) for n, r, b in zip(numbers, records, blobs) if r is not None}
             params = self._params()
             batches = self._batch_counts(tx)
             commands: list[tuple[object, ...]] = [("HDEL", self._key("ids"), field)]
@@ -304,6 +352,9 @@ class RedisStore(IndexStore):
             exact_lists: dict[bytes, list[int]] = {}
             for number, doc in found.items():
                 commands.append(("HDEL", self._key("docs"), number))
+                commands.append(("HDEL", self._key("samples"), number))
+                cut = coarse_cut(params.sample_scale if params is not None else 4)
+                commands += [("SREM", name, number) for name in self._postings(doc, cut)]
                 names = sorted(set(self._band_names(band_keys(doc.signature[None, :], params)))) if params else []
                 for name in names:
                     if tx.call("SISMEMBER", name, number):

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from dedup.index.store import (
-    BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, signature_bytes, signature_from_bytes,
+    BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, containment_postings, samples_bytes,
+    samples_from_bytes, signature_bytes, signature_from_bytes,
 )
+from dedup.signatures.samples import coarse_cut
 from dedup.locks import LockTimeout, file_lock
 
 _SCHEMA = """
@@ -39,6 +41,7 @@ CREATE TABLE IF NOT EXISTS runs (
     documents INTEGER NOT NULL, added REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_digest ON runs (digest);
+CREATE TABLE IF NOT EXISTS doc_samples (num INTEGER PRIMARY KEY, samples BLOB NOT NULL);
 """
 _CHUNK = 20_000
 
@@ -84,6 +87,22 @@ class SqliteStore(IndexStore):
             self._db.execute("DELETE FROM query")
         return found
 
+    def holders(self, band: int, hashes: Sequence[np.ndarray]) -> list[set[int]]:
+        found: list[set[int]] = [set() for _ in range(len(hashes))]
+        rows = [(pos, band, int(h)) for pos, values in enumerate(hashes) for h in values.tolist()]
+        if not rows:
+            return found
+        with self._transaction():
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS query (pos INTEGER, band INTEGER, key INTEGER)")
+            self._db.execute("DELETE FROM query")
+            self._db.executemany("INSERT INTO query VALUES (?, ?, ?)", rows)
+            for pos, num in self._db.execute(
+                "SELECT query.pos, bands.num FROM query JOIN bands ON bands.band = query.band AND bands.key = query.key"
+            ):
+                found[pos].add(num)
+            self._db.execute("DELETE FROM query")
+        return found
+
     def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
         result: list[int | None] = []
         for key in exact_keys:
@@ -98,7 +117,8 @@ class SqliteStore(IndexStore):
             chunk = numbers[first : first + 500]
             marks = ",".join("?" * len(chunk))
             for row in self._query(
-                f"SELECT num, id, batch, chars, size, exact_key, signature FROM docs WHERE num IN ({marks})", chunk
+                f"SELECT docs.num, id, batch, chars, size, exact_key, signature, doc_samples.samples FROM docs "
+                f"LEFT JOIN doc_samples ON doc_samples.num = docs.num WHERE docs.num IN ({marks})", chunk
             ):
                 found[row[0]] = _document(row[1:])
         return found
@@ -128,6 +148,16 @@ class SqliteStore(IndexStore):
                 self._db.executemany(
                     "INSERT OR IGNORE INTO bands VALUES (?, ?, ?)",
                     ((band, int(key), start + i) for i, row in enumerate(keys) for band, key in enumerate(row)),
+                )
+                cut = coarse_cut(int(meta.get("sample_scale", 4)))  # type: ignore[call-overload]
+                self._db.executemany(
+                    "INSERT INTO doc_samples VALUES (?, ?)",
+                    ((start + i, blob) for i, d in enumerate(documents) if (blob := samples_bytes(d)) is not None),
+                )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO bands VALUES (?, ?, ?)",
+                    ((band, int(key), start + i) for i, d in enumerate(documents)
+                     for band, values in containment_postings(d, cut) for key in values.tolist()),
                 )
         except sqlite3.Error as exc:
             raise IndexAccessError(f"{self.location}: the batch could not be added ({exc}); the index is unchanged") from None
@@ -170,14 +200,18 @@ class SqliteStore(IndexStore):
             "backend": "sqlite",
             "location": self.location,
             "documents": documents,
-            "band_entries": self._query("SELECT COUNT(*) FROM bands")[0][0],
+            "band_entries": self._query("SELECT COUNT(*) FROM bands WHERE band >= 0")[0][0],
+            "containment_entries": self._query("SELECT COUNT(*) FROM bands WHERE band < 0")[0][0],
             "batches": {batch: count for batch, count in batches},
             "bytes_on_disk": size,
             "params": self.read_meta(),
         }
 
     def export(self) -> Iterator[IndexedDocument]:
-        for row in self._db.execute("SELECT id, batch, chars, size, exact_key, signature FROM docs ORDER BY num"):
+        for row in self._db.execute(
+            "SELECT id, batch, chars, size, exact_key, signature, doc_samples.samples FROM docs "
+            "LEFT JOIN doc_samples ON doc_samples.num = docs.num ORDER BY docs.num"
+        ):
             yield _document(row)
 
     def remove(self, doc_id: str) -> int:
@@ -185,6 +219,7 @@ class SqliteStore(IndexStore):
             numbers = [n for (n,) in self._db.execute("SELECT num FROM docs WHERE id = ?", (doc_id,))]
             for num in numbers:
                 self._db.execute("DELETE FROM bands WHERE num = ?", (num,))
+                self._db.execute("DELETE FROM doc_samples WHERE num = ?", (num,))
                 self._db.execute("DELETE FROM docs WHERE num = ?", (num,))
         return len(numbers)
 
@@ -197,5 +232,8 @@ class SqliteStore(IndexStore):
 
 
 def _document(row: Sequence[object]) -> IndexedDocument:
-    doc_id, batch, chars, size, exact_key, blob = row
-    return IndexedDocument(doc_id, batch, chars, size, exact_key, signature_from_bytes(blob))  # type: ignore[arg-type]
+    doc_id, batch, chars, size, exact_key, blob, samples_blob = row
+    samples, anchors = samples_from_bytes(samples_blob)  # type: ignore[arg-type]
+    return IndexedDocument(
+        doc_id, batch, chars, size, exact_key, signature_from_bytes(blob), samples, anchors,  # type: ignore[arg-type]
+    )

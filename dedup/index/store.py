@@ -36,6 +36,7 @@ class IndexedDocument:
     exact_key: int  # int64 view of the XXH3 key
     signature: np.ndarray
     samples: np.ndarray | None = None  # sampled shingles (dedup.signatures.samples); None in older indexes
+    anchors: np.ndarray | None = None  # its rarest coarse samples when it was added (dedup.index.containment)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class BatchRecord:
 
 
 LockWait = Callable[[str], None]
+# pseudo-bands of the band table, for containment across batches (dedup.index.containment): the coarse
+# samples of every stored document, and each stored document's anchors
+COARSE_BAND = -2
+ANCHOR_BAND = -3
 
 
 def batch_digest(ids: Sequence[str], content_keys: Sequence[bytes]) -> str:
@@ -81,6 +86,11 @@ class IndexStore(ABC):
     @abstractmethod
     def candidates(self, keys: np.ndarray) -> list[set[int]]:
         """For each row of band keys (documents × bands), the stored document numbers sharing a band."""
+
+    @abstractmethod
+    def holders(self, band: int, hashes: Sequence[np.ndarray]) -> list[set[int]]:
+        """For each array of hashes, the stored document numbers holding one of them in pseudo-band ``band``
+        (``COARSE_BAND`` or ``ANCHOR_BAND``)."""
 
     @abstractmethod
     def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
@@ -145,3 +155,28 @@ def signature_bytes(signature: np.ndarray) -> bytes:
 def signature_from_bytes(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u4")
 
+
+
+def containment_postings(doc: IndexedDocument, coarse_cut: int) -> list[tuple[int, np.ndarray]]:
+    """The pseudo-band entries of a document: its coarse samples and its anchors (none without samples)."""
+    if doc.samples is None:
+        return []
+    anchors = doc.anchors if doc.anchors is not None else np.empty(0, dtype=np.uint32)
+    return [(COARSE_BAND, doc.samples[doc.samples < coarse_cut]), (ANCHOR_BAND, anchors)]
+
+
+def samples_bytes(doc: IndexedDocument) -> bytes | None:
+    """Anchors and samples as one blob: the number of anchors, the anchors, the samples (little-endian uint32)."""
+    if doc.samples is None:
+        return None
+    anchors = doc.anchors if doc.anchors is not None else np.empty(0, dtype=np.uint32)
+    return np.concatenate([[len(anchors)], anchors, doc.samples]).astype("<u4").tobytes()
+
+
+def samples_from_bytes(blob: bytes | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(samples, anchors) from :func:`samples_bytes`' blob; (None, None) for a document stored without."""
+    if not blob:
+        return None, None
+    values = np.frombuffer(blob, dtype="<u4")
+    count = int(values[0])
+    return values[1 + count :], values[1 : 1 + count]

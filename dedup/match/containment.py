@@ -48,23 +48,27 @@ def smaller_inside(
     return sampled_containment(small, large)
 
 
-def anchors_of(samples: Samples, live: np.ndarray, rule: ContainmentRule) -> tuple[np.ndarray, np.ndarray]:
+def anchors_of(
+    samples: Samples, live: np.ndarray, rule: ContainmentRule, shared_only: bool = True, below: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(document, hash) of every document's rarest samples: ``rule.anchors`` per live document with enough samples.
 
     Rarity counts the live documents of this batch that have the hash; ties go to the smaller hash.
-    Hashes of this document alone, or of more than ``rule.max_posting`` documents, are passed over.
+    Hashes of more than ``rule.max_posting`` documents are passed over, and so, with ``shared_only``,
+    are hashes of this document alone: inside a batch they lead nowhere, but a container in an
+    earlier batch holds them. ``below`` keeps only the hashes below it (the coarse samples).
     """
     counts = samples.counts()
     owner = np.repeat(np.arange(len(samples), dtype=np.int64), counts)
     values = samples.values
-    usable = live[owner]
+    usable = live[owner] if below is None else live[owner] & (values < below)
     owner, values = owner[usable], values[usable]
     if len(values) == 0:
         return owner, values
     _, inverse, postings = np.unique(values, return_inverse=True, return_counts=True)
     rarity = postings[inverse]
     # a hash no other document has leads nowhere; one too many have is chrome, not the document's own
-    followed = (rarity > 1) & (rarity <= rule.max_posting) & (counts[owner] >= rule.min_samples)
+    followed = (rarity > int(shared_only)) & (rarity <= rule.max_posting) & (counts[owner] >= rule.min_samples)
     owner, values, rarity = owner[followed], values[followed], rarity[followed]
     order = np.lexsort((values, rarity, owner))
     owner, values = owner[order], values[order]

@@ -132,6 +132,12 @@ class Sketches:
             Samples.join([s for s in samples if s is not None]) if all(s is not None for s in samples) else None,
         )
 
+    def take(self, documents: Sequence[int]) -> Sketches:
+        """The sketches of ``documents``, in that order."""
+        rows = np.asarray(documents, dtype=np.int64)
+        samples = None if self.samples is None else self.samples.take(rows)
+        return Sketches(self.signatures[rows], self.sizes[rows], self.exact_keys[rows], samples)
+
     def samples_of(self, document: int) -> np.ndarray | None:
         return None if self.samples is None else self.samples.of(document)
 

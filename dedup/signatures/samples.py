@@ -60,6 +60,16 @@ def sample_cut(scale: int) -> int:
     return (1 << 32) // scale
 
 
+# Across batches only the coarse samples (one in COARSE of the samples) are looked up: an index keeps
+# one posting per coarse sample instead of one per sample.
+COARSE = 4
+
+
+def coarse_cut(scale: int) -> int:
+    """Samples below this are coarse samples."""
+    return sample_cut(scale * COARSE)
+
+
 def sample_hashes(hashes: np.ndarray, offsets: np.ndarray, scale: int) -> Samples:
     """The sampled distinct hashes of every run ``hashes[offsets[d]:offsets[d + 1]]``, sorted within each run."""
     documents = len(offsets) - 1
