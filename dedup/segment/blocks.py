@@ -147,3 +147,8 @@ def _protected_lines(blank: bytearray, fence: bytearray, line: Callable[[int], s
         elif inside:
             protected.add(i)
     return protected
+
+
+def is_structural(line: str) -> bool:
+    """Whether a line is markdown structure: a heading, list item, table row, quote, HTML or image line."""
+    return _STRUCTURAL.match(line) is not None
