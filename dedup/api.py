@@ -12,13 +12,17 @@ documents in, results out, with the same cleaning, clustering and report records
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dedup.corpus import CorpusResult, deduplicate as cluster_batch, outcome
+import numpy as np
+
+from dedup.corpus import CorpusResult, boilerplate_votes, decide_boilerplate, deduplicate as cluster_batch, outcome
+from dedup.decide.boilerplate import Boilerplate, Votes, countable_lines, cut_boilerplate, line_keys, site_key, site_of_record
 from dedup.engine.process import clean_one
 from dedup.errors import UsageError
 from dedup.index.bands import IndexParams
@@ -28,11 +32,12 @@ from dedup.index.open import check_params, open_index
 from dedup.index.containment import indexed_documents, stored_candidates
 from dedup.index.store import BatchRecord, IndexStore, batch_digest
 from dedup.match.documents import CorpusOptions, relate
-from dedup.model import CleanResult, Removal
+from dedup.model import CleanResult, Removal, RemovalKind
 from dedup.options import RunOptions, check_options
 from dedup.read.document import Document
 from dedup.signatures.minhash import Sketches, sketch
 from dedup.write.records import dedup_field, document_record
+from dedup.write.report_json import boilerplate_record
 
 __all__ = ["DocumentResult", "Index", "IndexHit", "deduplicate"]
 _BATCH = 256
@@ -124,13 +129,26 @@ def deduplicate(
     joined = Sketches.join(sketches)
     lengths = [len(r.text) for r in results]
     decided_batch = CorpusResult()
-    if options.corpus is not None and index is not None:
+    sites = [site_key(site_of_record(r, options.site_key)) for r in records]
+    if options.corpus is not None:
         name = batch_name(batch)
-        with index.store.lock():
-            decided_batch = cluster_batch(joined, lengths, corpus, index.matches(joined, name))
-            index.add_batch(ids, lengths, joined, decided_batch, name)
-    elif options.corpus is not None:
-        decided_batch = cluster_batch(joined, lengths, corpus)
+        with index.store.lock() if index is not None else contextlib.nullcontext():
+            matches = index.matches(joined, name) if index is not None else None
+            decided_batch = cluster_batch(joined, lengths, corpus, matches)
+            votes = Votes.none()
+            rule = corpus.boilerplate_rule
+            if rule is not None:
+                keys = [line_keys(countable_lines(r.text, rule)) for r in results]
+                votes = boilerplate_votes(keys, sites, decided_batch)
+                earlier = index.store.votes(np.unique(np.concatenate(keys)), index.before(name)) if index is not None else None
+                boilerplate = decide_boilerplate(keys, ids, votes, rule, earlier)
+                if boilerplate:
+                    joined = _without_boilerplate(joined, results, bases, ids, sites, boilerplate, corpus)
+                    lengths = [len(r.text) for r in results]
+                    matches = index.matches(joined, name) if index is not None else None
+                    decided_batch = cluster_batch(joined, lengths, corpus, matches)
+            if index is not None:
+                index.add_batch(ids, lengths, joined, decided_batch, name, votes)
     counts = [len(r.removals) for r in results]
     for position, doc_id in enumerate(ids):
         decided = outcome(position, ids, counts, decided_batch)
@@ -138,6 +156,35 @@ def deduplicate(
         yield DocumentResult(doc_id, results[position].text, decided.status, decided.duplicate_of,
                              decided.duplicate_of_batch, decided.similarity, decided.duplicate_kind,
                              results[position].removals, report, records[position])
+
+
+def _without_boilerplate(
+    sketches: Sketches, results: list[CleanResult], bases: list[dict[str, Any]], ids: list[str], sites: list[int],
+    boilerplate: Boilerplate, corpus: CorpusOptions,
+) -> Sketches:
+    """Sketch the documents with boilerplate again without it and, unless it is kept, cut it from their results and
+    report records (in place); the new sketches of the batch."""
+    rule = corpus.boilerplate_rule
+    assert rule is not None
+    changed, texts = [], []
+    for position, result in enumerate(results):
+        removed = [(r.start, r.end) for r in result.removals]
+        text, cuts = cut_boilerplate(result.text, sites[position], boilerplate, removed, rule)
+        if not cuts:
+            continue
+        changed.append(position)
+        texts.append(text)
+        if corpus.keep_boilerplate:
+            continue
+        cut_removals = [Removal(c.original_start, c.original_end, RemovalKind.BOILERPLATE, "block", 1.0) for c in cuts]
+        results[position] = CleanResult(text, tuple(sorted((*result.removals, *cut_removals), key=lambda r: r.start)))
+        bases[position]["removed"] = sorted(
+            bases[position]["removed"] + [boilerplate_record(c, boilerplate, ids[position]) for c in cuts],
+            key=lambda r: r["start"],
+        )
+    if not changed:
+        return sketches
+    return sketches.replaced(changed, sketch(texts, corpus.minhash))
 
 
 def batch_name(batch: str | None) -> str:
@@ -202,19 +249,27 @@ class Index:
 
     def matches(self, sketches: Sketches, batch: str) -> dict[int, IndexedMatch]:
         """What each document of a batch repeats in the index (before the batch itself, for a re-run)."""
-        record = self.store.batch_records().get(batch)
-        before = record.first if record is not None else None
-        return match_index(self.store, self.params, sketches, self.options, before)
+        return match_index(self.store, self.params, sketches, self.options, self.before(batch))
 
-    def add_batch(self, ids: list[str], lengths: list[int], sketches: Sketches, result: CorpusResult, batch: str) -> int:
-        """Add the kept documents of a batch (nothing if the index holds this batch already); how many."""
+    def before(self, batch: str) -> int | None:
+        """For a batch the index holds already (a re-run), the number of its first document: it is matched
+        against the index as it was before it."""
+        record = self.store.batch_records().get(batch)
+        return record.first if record is not None else None
+
+    def add_batch(
+        self, ids: list[str], lengths: list[int], sketches: Sketches, result: CorpusResult, batch: str,
+        votes: Votes | None = None,
+    ) -> int:
+        """Add the kept documents of a batch and its boilerplate votes (nothing if the index holds this batch
+        already); how many documents."""
         if batch in self.store.batch_records():
             return 0
         kept = [p for p in range(len(ids)) if p not in result.duplicate_of]
         documents = indexed_documents(ids, lengths, sketches, kept, batch, self.options)
         record = BatchRecord(batch, batch_digest(ids, [k.tobytes() for k in sketches.exact_keys]), uuid.uuid4().hex[:8], 0,
                              len(documents), 0.0)
-        self.store.add(documents, band_keys(sketches.signatures[kept], self.params), self.params.as_dict(), record)
+        self.store.add(documents, band_keys(sketches.signatures[kept], self.params), self.params.as_dict(), record, votes)
         return len(documents)
 
     def close(self) -> None:

@@ -111,6 +111,9 @@ def main() -> None:
 @click.option("--lsh-threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Threshold the LSH bands are tuned for [default: --threshold]; lower finds more contained documents.")
 @click.option("--lsh", "lsh_backend", type=click.Choice(["numpy", "datasketch"]), default=_CORPUS.lsh_backend, show_default=True, help="LSH banding as sorted numpy arrays, or datasketch's MinHashLSH object (same candidates, more memory).")
 @click.option("--keep", type=click.Choice(["longest", "first"]), default=_CORPUS.keep, show_default=True, help="Which document of a duplicate cluster is kept.")
+@click.option("--boilerplate-min-docs", type=click.IntRange(min=0), default=_CORPUS.boilerplate_min_docs, show_default=True, help="A line in this many unrelated documents (or sites) is boilerplate: cut, and left out of similarity (0: no boilerplate).")
+@click.option("--keep-boilerplate", is_flag=True, help="Leave boilerplate in the outputs (it is still left out of similarity).")
+@click.option("--site-key", default=None, help="Record field naming a document's site, for per-site boilerplate [default: the host of a 'url' field].")
 @click.option("--num-perm", type=click.IntRange(16, 1024), default=_MINHASH.num_perm, show_default=True, help="MinHash permutations.")
 @click.option("--seed", type=int, default=_MINHASH.seed, show_default=True, help="MinHash seed (as datasketch's).")
 @click.option("--scheme", type=click.Choice(SCHEMES), default=_MINHASH.scheme, show_default=True, help="MinHash permutation scheme (datasketch >= 2.0 is affine32; legacy for older sketches).")
@@ -128,7 +131,7 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No summary, no progress bar.")
 def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers, shingle_size, near_threshold,
           containment_threshold, min_sentence_weight, min_block_weight, within_only, threshold, lsh_threshold, lsh_backend, keep,
-          num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, out_format, ray_address, write_duplicates,
+          boilerplate_min_docs, keep_boilerplate, site_key, num_perm, seed, scheme, char_ngram, word_ngram, index, batch, html, engine, out_format, ray_address, write_duplicates,
           max_bytes, max_record_bytes, quiet) -> None:
     """Clean the documents under PATHS (text files, JSONL, Parquet or '-') and drop duplicate documents."""
     clean_options = CleanOptions(
@@ -146,10 +149,12 @@ def clean(paths, out, fmt, text_key, id_key, report, jobs, keep_markers, markers
         lsh_threshold=lsh_threshold,
         lsh_backend=lsh_backend,
         keep=keep,
+        boilerplate_min_docs=boilerplate_min_docs,
+        keep_boilerplate=keep_boilerplate,
         minhash=MinHashParams(num_perm=num_perm, seed=seed, scheme=scheme, char_ngram=char_ngram, word_ngram=word_ngram),
     )
     options = RunOptions(
-        clean=clean_options, corpus=corpus, fmt=fmt, text_key=text_key, id_key=id_key, jobs=jobs,
+        clean=clean_options, corpus=corpus, fmt=fmt, text_key=text_key, id_key=id_key, site_key=site_key, jobs=jobs,
         max_bytes=max_bytes, max_record_bytes=max_record_bytes, write_duplicates=write_duplicates, report=report, index=index, batch=batch,
         html=html, show_progress=False if quiet else None,
     )

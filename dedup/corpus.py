@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes, boilerplate_of, count_votes
 from dedup.decide.clusters import Cluster, Duplicate, build_clusters, with_indexed
 from dedup.match.documents import CorpusOptions, exact_matches, near_matches
 from dedup.index.matching import IndexedMatch
@@ -54,3 +57,38 @@ def outcome(position: int, ids: Sequence[str], removals: Sequence[int], result: 
         return Outcome("duplicate", duplicate.indexed.id, duplicate.indexed.batch, duplicate.similarity,
                        duplicate.kind.value)
     return Outcome("duplicate", ids[duplicate.canonical], None, duplicate.similarity, duplicate.kind.value)
+
+
+def boilerplate_votes(line_keys: Sequence[np.ndarray], sites: Sequence[int], result: CorpusResult) -> Votes:
+    """The batch's votes: one per line per duplicate cluster (a document alone is its own), on the site of the
+    cluster's first document; a cluster that repeats an earlier batch does not vote again."""
+    units = np.arange(len(line_keys), dtype=np.int64)
+    for cluster in result.clusters:
+        units[list(cluster.members)] = cluster.canonical
+    voting = np.ones(len(line_keys), dtype=bool)
+    for position, duplicate in result.duplicate_of.items():
+        if isinstance(duplicate, IndexedMatch):
+            voting[position] = False
+    return count_votes(line_keys, units, np.asarray(sites, dtype=np.int64), voting)
+
+
+def decide_boilerplate(
+    line_keys: Sequence[np.ndarray], ids: Sequence[str], votes: Votes, rule: BoilerplateRule,
+    earlier: Votes | None = None,
+) -> Boilerplate:
+    """The lines that are boilerplate given this batch's votes and those of earlier batches."""
+    total = votes if earlier is None else votes.plus(earlier)
+    everywhere, on_site = boilerplate_of(total, rule)
+    if not len(everywhere) and not len(on_site):
+        return Boilerplate.none()
+    flagged = np.union1d(everywhere, on_site[:, 0])
+    keys, inverse = np.unique(total.key, return_inverse=True)
+    units = np.bincount(inverse.ravel(), weights=total.units).astype(np.int64)
+    documents = dict(zip(flagged.tolist(), units[np.searchsorted(keys, flagged)].tolist()))
+    seen_in: dict[int, tuple[str, ...]] = {}
+    for position, doc_keys in enumerate(line_keys):
+        for key in doc_keys[np.isin(doc_keys, flagged)].tolist():
+            holders = seen_in.setdefault(key, ())
+            if len(holders) < 2:
+                seen_in[key] = (*holders, ids[position])
+    return Boilerplate(everywhere, on_site, documents, seen_in)

@@ -24,6 +24,7 @@ class RemovalKind(str, Enum):
     NEAR = "near"  # a few characters or words differ
     CONTAINED = "contained"  # all of it is inside a longer copy
     MARKER = "marker"  # continuation marker
+    BOILERPLATE = "boilerplate"  # a line many unrelated documents have: site chrome (dedup.decide.boilerplate)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class RunOptions:
     fmt: str = "auto"
     text_key: str = "text"
     id_key: str | None = None
+    site_key: str | None = None  # record field naming a document's site [default: the host of a "url" field]
     jobs: int | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
@@ -53,7 +54,8 @@ _SHARES = ("near_threshold", "containment_threshold", "cover_threshold", "thresh
            "containment_min_jaccard")
 _COUNTS = {"shingle_size": 2, "min_block_weight": 1, "min_sentence_weight": 1, "min_fragment_weight": 1,
            "guard_sentence_weight": 1, "max_gap": 0, "max_posting": 1, "jobs": 1, "max_bytes": 1,
-           "max_record_bytes": 1, "num_perm": 16, "char_ngram": 1, "word_ngram": 1}
+           "max_record_bytes": 1, "num_perm": 16, "char_ngram": 1, "word_ngram": 1, "boilerplate_min_docs": 0,
+           "containment_min_samples": 1, "containment_anchors": 1, "containment_max_posting": 2, "sample_scale": 1}
 
 
 def check_options(options: RunOptions) -> RunOptions:

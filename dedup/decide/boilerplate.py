@@ -7,20 +7,24 @@ story together cast one vote), and a line is boilerplate from ``min_docs`` votes
 
 Where documents carry a site (a ``--site-key`` field, or the host of a ``url``), votes are
 counted per site as well: a line in ``min_docs`` unrelated documents of one site is that
-site's chrome; across sites a line needs ``min_docs`` different sites, so that a wire story
-re-posted, unclustered, by several sites' pages of one site family is not taken for chrome
-of all of them. Without sites, every cluster counts as a site of its own.
+site's chrome, cut from that site's documents only; across sites a line needs ``min_docs``
+different sites (a document without a site counts as one), so that one site's chrome
+quoted once elsewhere stays elsewhere. A cluster votes once, on the site of its first
+document: vote rows (key, site, count) then simply add up across batches, which is how an
+index remembers them.
 
 Only lines that can be chrome are counted: not front matter or fenced code, not markdown
 structure (headings, list items, table rows: a post's "## Summary" heading is its own),
 and with at least ``min_weight`` of content. Counting works on 64-bit keys of the
-normalised lines as numpy arrays: 8 bytes per line occurrence kept until the batch is
-decided, 16 more per occurrence while counting.
+normalised lines as numpy arrays: 8 bytes per distinct line of a document kept until the
+batch is decided, about 40 more per line while counting, and 24 bytes per vote row.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
@@ -81,39 +85,81 @@ def site_key(site: str | None) -> int:
 
 @dataclass(frozen=True)
 class Votes:
-    """Per line key, its votes: unrelated documents per (key, site), and distinct sites per key."""
+    """Vote rows: ``units`` unrelated documents of site ``site`` (:data:`NO_SITE`: documents without one)
+    have line ``key``. Rows add up across batches, since a cluster votes once, on its kept copy's site."""
 
-    keys: np.ndarray  # int64, sorted: every key with a vote
-    sites: np.ndarray  # per key, distinct sites (a cluster without a site is one) and at most its distinct clusters
-    site_keys: np.ndarray  # (key, site) pairs, sorted, as two columns
-    site_votes: np.ndarray  # unrelated documents per (key, site)
+    key: np.ndarray  # int64
+    site: np.ndarray  # int64
+    units: np.ndarray  # int64
 
-
-def count_votes(keys_per_document: Sequence[np.ndarray], units: np.ndarray, sites: np.ndarray) -> Votes:
-    """One vote per (line, unit) where ``units`` gives each document's duplicate cluster (a label) and
-    ``sites`` its site number (:data:`NO_SITE`: the unit is its own site)."""
-    lengths = np.fromiter((len(k) for k in keys_per_document), dtype=np.int64, count=len(keys_per_document))
-    keys = np.concatenate(keys_per_document) if len(keys_per_document) else np.empty(0, dtype=np.int64)
-    document = np.repeat(np.arange(len(lengths)), lengths)
-    unit = np.asarray(units, dtype=np.int64)[document]
-    site = np.asarray(sites, dtype=np.int64)[document]
-    # a document without a site is a site of its own: its unit, kept apart from real site numbers
-    site = np.where(site == NO_SITE, -2 - unit, site)
-    if len(keys) == 0:
+    @classmethod
+    def none(cls) -> Votes:
         empty = np.empty(0, dtype=np.int64)
-        return Votes(empty, empty, np.empty((0, 2), dtype=np.int64), empty)
-    triples = np.unique(np.stack([keys, site, unit], axis=1), axis=0)  # one vote per (line, site, unit)
-    pairs, site_votes = np.unique(triples[:, :2], axis=0, return_counts=True)
-    line_keys_, sites_per_key = np.unique(pairs[:, 0], return_counts=True)
-    units_per_key = np.unique(np.unique(triples[:, [0, 2]], axis=0)[:, 0], return_counts=True)[1]
-    return Votes(line_keys_, np.minimum(sites_per_key, units_per_key), pairs, site_votes)
+        return cls(empty, empty, empty)
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def plus(self, other: Votes) -> Votes:
+        """The rows of both, summed per (key, site)."""
+        key = np.concatenate([self.key, other.key])
+        site = np.concatenate([self.site, other.site])
+        units = np.concatenate([self.units, other.units])
+        return _summed(key, site, units)
+
+
+def _summed(key: np.ndarray, site: np.ndarray, units: np.ndarray) -> Votes:
+    if len(key) == 0:
+        return Votes.none()
+    pairs, inverse = np.unique(np.stack([key, site], axis=1), axis=0, return_inverse=True)
+    return Votes(pairs[:, 0].copy(), pairs[:, 1].copy(), np.bincount(inverse.ravel(), weights=units).astype(np.int64))
+
+
+def count_votes(keys_per_document: Sequence[np.ndarray], units: np.ndarray, sites: np.ndarray,
+                voting: np.ndarray | None = None) -> Votes:
+    """One vote per (line, unit): ``units`` gives each document's duplicate cluster (a label), ``sites``
+    each document's site number, and the unit votes on the site of its first document that has one.
+    ``voting`` leaves documents out (those whose cluster voted in an earlier batch already)."""
+    units = np.asarray(units, dtype=np.int64)
+    sites = np.asarray(sites, dtype=np.int64)
+    lengths = np.fromiter((len(k) for k in keys_per_document), dtype=np.int64, count=len(keys_per_document))
+    if voting is not None:
+        lengths = np.where(voting, lengths, 0)
+        keys_per_document = [k if v else k[:0] for k, v in zip(keys_per_document, voting)]
+    if lengths.sum() == 0:
+        return Votes.none()
+    keys = np.concatenate(keys_per_document).astype(np.int64)
+    document = np.repeat(np.arange(len(lengths)), lengths)
+    labels, unit_site = _site_of_units(units, sites)
+    pairs = np.unique(np.stack([keys, units[document]], axis=1), axis=0)  # one vote per (line, unit)
+    site = unit_site[np.searchsorted(labels, pairs[:, 1])]
+    return _summed(pairs[:, 0], site, np.ones(len(pairs), dtype=np.int64))
+
+
+def _site_of_units(units: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct units (sorted) and the site of each: that of its first document with a site, else NO_SITE."""
+    labels = np.unique(units)
+    with_site = sites != NO_SITE
+    result = np.full(len(labels), NO_SITE, dtype=np.int64)
+    order = np.flatnonzero(with_site)[::-1]  # later first, so the first document's site is written last
+    result[np.searchsorted(labels, units[order])] = sites[order]
+    return labels, result
 
 
 def boilerplate_of(votes: Votes, rule: BoilerplateRule) -> tuple[np.ndarray, np.ndarray]:
-    """(keys boilerplate everywhere, (key, site) pairs boilerplate on that site), both sorted."""
-    everywhere = votes.keys[votes.sites >= rule.min_docs]
-    on_site = votes.site_keys[(votes.site_votes >= rule.min_docs) & (votes.site_keys[:, 1] >= 0)]
-    return everywhere, on_site
+    """(keys boilerplate everywhere, (key, site) pairs boilerplate on that site), both sorted.
+
+    Everywhere: ``rule.min_docs`` sites, a document without a site counting as one. On a site:
+    ``rule.min_docs`` unrelated documents of that site.
+    """
+    if len(votes) == 0:
+        return np.empty(0, dtype=np.int64), np.empty((0, 2), dtype=np.int64)
+    sites_here = np.where(votes.site == NO_SITE, votes.units, 1)
+    keys, inverse = np.unique(votes.key, return_inverse=True)
+    sites_per_key = np.bincount(inverse.ravel(), weights=sites_here)
+    everywhere = keys[sites_per_key >= rule.min_docs]
+    on = (votes.units >= rule.min_docs) & (votes.site != NO_SITE)
+    return everywhere, np.stack([votes.key[on], votes.site[on]], axis=1)
 
 
 def is_boilerplate(keys: np.ndarray, site: int, everywhere: np.ndarray, on_site: np.ndarray) -> np.ndarray:
@@ -123,3 +169,94 @@ def is_boilerplate(keys: np.ndarray, site: int, everywhere: np.ndarray, on_site:
     if site != NO_SITE and len(on_site):
         found |= np.isin(keys, on_site[on_site[:, 1] == site, 0])
     return found
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """What a batch decided is boilerplate: keys cut everywhere, (key, site) pairs cut on their site, and per
+    key the number of unrelated documents that have it and the first two documents of the batch that do."""
+
+    everywhere: np.ndarray
+    on_site: np.ndarray
+    documents: dict[int, int]
+    seen_in: dict[int, tuple[str, ...]]  # key -> ids
+
+    @classmethod
+    def none(cls) -> Boilerplate:
+        return cls(np.empty(0, dtype=np.int64), np.empty((0, 2), dtype=np.int64), {}, {})
+
+    def __bool__(self) -> bool:
+        return bool(len(self.everywhere) or len(self.on_site))
+
+    def flags(self, keys: np.ndarray, site: int) -> np.ndarray:
+        return is_boilerplate(keys, site, self.everywhere, self.on_site)
+
+    def seen_elsewhere(self, key: int, doc_id: str) -> str | None:
+        """Another document of the batch with line ``key`` (None if only earlier batches have it)."""
+        return next((other for other in self.seen_in.get(key, ()) if other != doc_id), None)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A boilerplate line cut from a cleaned text: ``start``..``end`` there, ``original_start``..``original_end``
+    in the document as read."""
+
+    start: int
+    end: int
+    original_start: int
+    original_end: int
+    key: int
+    text: str
+
+
+def cut_boilerplate(
+    text: str, site: int, boilerplate: Boilerplate, removed: Sequence[tuple[int, int]] = (),
+    rule: BoilerplateRule = BoilerplateRule(),
+) -> tuple[str, list[Cut]]:
+    """``text`` (a cleaned text) without its boilerplate lines, and the cuts.
+
+    ``removed`` are the spans within-document cleaning cut from the original (sorted): a
+    boilerplate line must be one piece of the original, so that its cut can be reported
+    there; a line joined from pieces around an earlier cut stays (and counts for similarity).
+    """
+    lines = countable_lines(text, rule)
+    if not lines or not boilerplate:
+        return text, []
+    flagged = boilerplate.flags(np.fromiter((line.key for line in lines), dtype=np.int64, count=len(lines)), site)
+    cuts = []
+    for line, cut in zip(lines, flagged):
+        if not cut:
+            continue
+        start, end = _original(line.start, removed), _original(line.end - 1, removed) + 1
+        if end - start != line.end - line.start:
+            continue
+        cuts.append(Cut(line.start, line.end, start, end, line.key, text[line.start : line.end]))
+    if not cuts:
+        return text, []
+    pieces, at = [], 0
+    for cut in cuts:
+        pieces.append(text[at : cut.start])
+        at = cut.end
+    pieces.append(text[at:])
+    return "".join(pieces), cuts
+
+
+def _original(offset: int, removed: Sequence[tuple[int, int]]) -> int:
+    """Where the character at ``offset`` of the cleaned text is in the original."""
+    for start, end in removed:
+        if start > offset:
+            break
+        offset += end - start
+    return offset
+
+
+def site_of_record(record: Mapping[str, Any] | None, site_key: str | None) -> str | None:
+    """A record's site: its ``site_key`` field if given, else the host of its ``url`` field, if any."""
+    if record is None:
+        return None
+    value = record.get(site_key) if site_key else None
+    if value is None and not site_key:
+        url = record.get("url")
+        if isinstance(url, str) and "://" in url:
+            value = urlsplit(url).hostname
+    return str(value) if value not in (None, "") else None

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from dedup.corpus import CorpusResult, deduplicate, outcome
+from dedup.corpus import CorpusResult, boilerplate_votes, decide_boilerplate, deduplicate, outcome
+from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes
 from dedup.decide.clusters import Cluster, Duplicate
-from dedup.engine.process import Processed, process_batch
+from dedup.engine.process import LineOptions, Processed, Spooled, cut_spooled, process_batch, resketch_batch
 from dedup.engine.session import batch_name as run_batch_name
 from dedup.engine.session import (
     plan_batch,
@@ -84,7 +85,9 @@ def batches(items: Iterable[Document | InputError]) -> Iterator[list[Document | 
 def _work(batch: list[Document | InputError], options: RunOptions) -> tuple[list[Processed | InputError], Sketches | None]:
     docs = [d for d in batch if isinstance(d, Document)]
     minhash = options.corpus.minhash if options.corpus else None
-    processed, sketches = process_batch(docs, options.clean, minhash)
+    rule = options.corpus.boilerplate_rule if options.corpus else None
+    lines = LineOptions(rule, options.site_key) if rule is not None else None
+    processed, sketches = process_batch(docs, options.clean, minhash, lines)
     results: list[Processed | InputError] = []
     done = iter(processed)
     for item in batch:
@@ -101,12 +104,24 @@ class Ledger:
     cleaned_chars: list[int] = field(default_factory=list)
     removals: list[int] = field(default_factory=list)
     sketches: list[Sketches] = field(default_factory=list)
+    # for cross-document boilerplate: each document's countable line keys and site, and how its payload reads back
+    line_keys: list[np.ndarray] = field(default_factory=list)
+    sites: list[int] = field(default_factory=list)
+    forms: list[tuple[bool, bool]] = field(default_factory=list)  # (bom, is_record)
+    boilerplate_cuts: dict[int, int] = field(default_factory=dict)  # position -> boilerplate lines cut from it
 
     def add(self, doc: Processed) -> None:
         self.ids.append(doc.id)
         self.chars.append(doc.chars)
         self.cleaned_chars.append(doc.cleaned_chars)
         self.removals.append(doc.removals)
+        self.line_keys.append(doc.line_keys)
+        self.sites.append(doc.site)
+        self.forms.append((doc.bom, doc.is_record))
+
+    def spooled(self, position: int, payload: bytes, record: bytes, text_key: str) -> Spooled:
+        bom, is_record = self.forms[position]
+        return Spooled(position, payload, record, self.sites[position], bom, is_record, text_key)
 
     def joined_sketches(self) -> Sketches:
         return Sketches.join(self.sketches)
@@ -126,17 +141,18 @@ def find_duplicates(
 
 def add_to_index(
     index: IndexStore, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], corpus: CorpusOptions,
-    batch: str, record: BatchRecord | None = None,
+    batch: str, record: BatchRecord | None = None, votes: Votes | None = None,
 ) -> int:
-    """Store the kept documents of the batch and its record (even with no documents); returns how many."""
+    """Store the kept documents of the batch, its boilerplate votes and its record (even with no documents);
+    returns how many documents."""
     params = IndexParams.from_options(corpus)
     if not ledger.sketches:
-        index.add([], np.empty((0, params.bands), dtype=np.int64), params.as_dict(), record)
+        index.add([], np.empty((0, params.bands), dtype=np.int64), params.as_dict(), record, votes)
         return 0
     sketches = ledger.joined_sketches()
     kept = [p for p in range(len(ledger.ids)) if p not in duplicate_of]
     documents = indexed_documents(ledger.ids, ledger.cleaned_chars, sketches, kept, batch, corpus)
-    index.add(documents, band_keys(sketches.signatures[kept], params), params.as_dict(), record)
+    index.add(documents, band_keys(sketches.signatures[kept], params), params.as_dict(), record, votes)
     return len(documents)
 
 
@@ -205,14 +221,25 @@ def _run(
                 if plan.rerun_of is not None:
                     note(f"{index.location}: batch {plan.name!r} is already in the index with these documents (a "
                          "re-run): matched against the batches before it, as the first time; the index is unchanged")
-            clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, plan.before if plan else None)
+            before = plan.before if plan else None
+            clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, before)
+            boilerplate, votes = Boilerplate.none(), Votes.none()
+            rule = options.corpus.boilerplate_rule if options.corpus else None
+            if rule is not None and options.corpus is not None and ledger.sketches:
+                votes = boilerplate_votes(ledger.line_keys, ledger.sites, CorpusResult(tuple(clusters), duplicate_of))
+                earlier = index.votes(np.unique(np.concatenate(ledger.line_keys)), before) if index is not None else None
+                boilerplate = decide_boilerplate(ledger.line_keys, ledger.ids, votes, rule, earlier)
+                if boilerplate:
+                    _resketch(spool, ledger, boilerplate, rule, options, jobs if _parallel(sources) else 1)
+                    clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, before)
             adds = index is not None and plan is not None and plan.rerun_of is None
             kept = len(ledger.ids) - len(duplicate_of) if adds else 0
             summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path,
                                options, kept)
 
             writer.open()
-            records = _write_documents(spool, ledger, duplicate_of, writer)
+            cutting = None if rule is None or options.corpus is None or options.corpus.keep_boilerplate else (boilerplate, rule)
+            records = _write_documents(spool, ledger, duplicate_of, writer, cutting, options.text_key)
             if staged_report is not None:
                 write_report(staged_report, summary, records, (cluster_record_of(c, ledger) for c in clusters))
             else:
@@ -226,7 +253,7 @@ def _run(
             corpus, batch, record = options.corpus, plan.name, BatchRecord(plan.name, plan.digest, run, 0, kept, 0.0)
 
             def commit_index() -> None:
-                add_to_index(index, ledger, duplicate_of, corpus, batch, record)
+                add_to_index(index, ledger, duplicate_of, corpus, batch, record, votes)
 
         publish_run(writer, report_path, staged_report, staged_html, index, plan, adds, commit_index)
     except BaseException:
@@ -291,14 +318,57 @@ def _outcome(position: int, ledger: Ledger, duplicate_of: dict[int, Duplicate | 
 
 
 def _write_documents(
-    spool: Spool, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], writer: FolderWriter | JsonlWriter
+    spool: Spool, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], writer: FolderWriter | JsonlWriter,
+    cutting: tuple[Boilerplate, BoilerplateRule] | None = None, text_key: str = "text",
 ) -> Iterator[dict[str, Any]]:
-    """Write each document's output (if kept) and yield its full report record."""
+    """Write each document's output (if kept) and yield its full report record, its boilerplate cut if ``cutting``."""
     for position, (payload, record_bytes) in enumerate(spool.read_back(2)):
+        if cutting is not None and position in ledger.boilerplate_cuts:
+            doc = ledger.spooled(position, payload, record_bytes, text_key)
+            payload, base, _ = cut_spooled(doc, ledger.ids[position], *cutting)
+        else:
+            base = json.loads(record_bytes)
         outcome = _outcome(position, ledger, duplicate_of)
-        record = document_record(json.loads(record_bytes), outcome, ledger.cleaned_chars[position])
+        record = document_record(base, outcome, ledger.cleaned_chars[position])
         record["output"] = writer.write(ledger.ids[position], payload, outcome.status, dedup_field(record))
         yield record
+
+
+def _resketch(
+    spool: Spool, ledger: Ledger, boilerplate: Boilerplate, rule: BoilerplateRule, options: RunOptions, jobs: int,
+) -> None:
+    """Sketch again, without their boilerplate, the documents that have some; unless it is kept, their cleaned
+    lengths and cut counts follow (the most complete copy is judged on what is written; a document with cuts
+    is "cleaned")."""
+    assert options.corpus is not None
+    affected = {p for p in range(len(ledger.ids)) if boilerplate.flags(ledger.line_keys[p], ledger.sites[p]).any()}
+    if not affected:
+        return
+    docs = (ledger.spooled(p, payload, record, options.text_key)
+            for p, (payload, record) in enumerate(spool.read_back(2)) if p in affected)
+    chunks = _chunks(docs, _BATCH_DOCS)
+    positions: list[int] = []
+    parts: list[Sketches] = []
+    for found, lengths, counts, sketches in ordered_map(resketch_batch, chunks, jobs, boilerplate, rule, options.corpus.minhash):
+        for p, length, count in zip(found, lengths, counts):
+            if count and not options.corpus.keep_boilerplate:
+                ledger.boilerplate_cuts[p] = count
+                ledger.removals[p] += count
+                ledger.cleaned_chars[p] = length
+        positions += found
+        parts.append(sketches)
+    ledger.sketches = [ledger.joined_sketches().replaced(positions, Sketches.join(parts))]
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def cluster_record_of(cluster: Cluster, ledger: Ledger) -> dict[str, Any]:

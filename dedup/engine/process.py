@@ -7,17 +7,21 @@ the original text stays in the worker.
 from __future__ import annotations
 
 import json
-
-import xxhash
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import xxhash
+
+from dedup.decide.boilerplate import (
+    NO_SITE, Boilerplate, BoilerplateRule, Cut, countable_lines, cut_boilerplate, line_keys, site_key, site_of_record,
+)
 from dedup.model import CleanOptions, CleanResult
 from dedup.read.document import Document
 from dedup.signatures.minhash import MinHashParams, Sketches, sketch
 from dedup.within import clean_document
-from dedup.write.report_json import removal_record
+from dedup.write.report_json import boilerplate_record, removal_record
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,21 @@ class Processed:
     record: bytes  # its report record (JSON) without the corpus-level fields
     warnings: tuple[str, ...]
     content_key: bytes = b""  # XXH3 of the original text: with the id, what tells a re-run of a batch
+    line_keys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # its lines that may be boilerplate
+    site: int = NO_SITE
+    bom: bool = False
+    is_record: bool = False
+
+
+_NO_KEYS = np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LineOptions:
+    """What pass 1 needs to count a document's lines for boilerplate: the rule and where a record names its site."""
+
+    rule: BoilerplateRule
+    site_key: str | None = None
 
 
 def document_warnings(doc: Document) -> tuple[str, ...]:
@@ -60,11 +79,12 @@ def clean_one(doc: Document, options: CleanOptions) -> tuple[CleanResult, dict[s
 
 
 def process_batch(
-    docs: Sequence[Document], options: CleanOptions, minhash: MinHashParams | None
+    docs: Sequence[Document], options: CleanOptions, minhash: MinHashParams | None, lines: LineOptions | None = None,
 ) -> tuple[list[Processed], Sketches | None]:
     processed, cleaned_texts = [], []
     for doc in docs:
         result, record = clean_one(doc, options)
+        keys = line_keys(countable_lines(result.text, lines.rule)) if lines is not None else _NO_KEYS
         processed.append(
             Processed(
                 id=doc.id,
@@ -76,7 +96,74 @@ def process_batch(
                 record=json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace"),
                 warnings=tuple(record["warnings"]),
                 content_key=xxhash.xxh3_64_digest(doc.text.encode("utf-8", "surrogatepass")),
+                line_keys=keys,
+                site=site_key(site_of_record(doc.record, lines.site_key)) if lines is not None else NO_SITE,
+                bom=doc.bom,
+                is_record=doc.record is not None,
             )
         )
         cleaned_texts.append(result.text)
     return processed, (sketch(cleaned_texts, minhash) if minhash is not None else None)
+
+
+# -- boilerplate: pass 1.5 and pass 2 -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A document as pass 1 spooled it, with what it takes to read its cleaned text back and write it again."""
+
+    position: int
+    payload: bytes
+    record: bytes
+    site: int
+    bom: bool
+    is_record: bool
+    text_key: str
+
+
+def cleaned_text(doc: Spooled) -> str:
+    """The cleaned text inside a spooled payload (the inverse of :meth:`Document.encode`)."""
+    if doc.is_record:
+        return str(json.loads(doc.payload)[doc.text_key])
+    body = doc.payload[3:] if doc.bom else doc.payload
+    return body.decode("utf-8", "surrogateescape")
+
+
+def without_boilerplate(doc: Spooled, boilerplate: Boilerplate, rule: BoilerplateRule) -> tuple[str, list[Cut], dict[str, Any]]:
+    """The document's cleaned text with its boilerplate lines cut, the cuts, and its report record."""
+    record = json.loads(doc.record)
+    removed = [(r["start"], r["end"]) for r in record["removed"]]
+    text, cuts = cut_boilerplate(cleaned_text(doc), doc.site, boilerplate, removed, rule)
+    return text, cuts, record
+
+
+def rewritten(doc: Spooled, text: str) -> bytes:
+    """The payload of the document with ``text`` as its cleaned text."""
+    record = json.loads(doc.payload) if doc.is_record else None
+    return Document("", text, "", doc.bom, record=record, text_key=doc.text_key).encode()
+
+
+def cut_spooled(doc: Spooled, doc_id: str, boilerplate: Boilerplate, rule: BoilerplateRule) -> tuple[bytes, dict[str, Any], int]:
+    """The payload to write, the report record (its boilerplate cuts among the removals) and the cleaned length
+    of a spooled document once its boilerplate is cut."""
+    text, cuts, record = without_boilerplate(doc, boilerplate, rule)
+    if not cuts:
+        return doc.payload, record, len(text)
+    record["removed"] = sorted(record["removed"] + [boilerplate_record(c, boilerplate, doc_id) for c in cuts],
+                               key=lambda r: r["start"])
+    return rewritten(doc, text), record, len(text)
+
+
+def resketch_batch(
+    docs: Sequence[Spooled], boilerplate: Boilerplate, rule: BoilerplateRule, minhash: MinHashParams,
+) -> tuple[list[int], list[int], list[int], Sketches]:
+    """Positions, cleaned lengths and cut counts of documents after their boilerplate is cut, and their sketches
+    (boilerplate is left out of every document's similarity)."""
+    texts, lengths, counts = [], [], []
+    for doc in docs:
+        text, cuts, _ = without_boilerplate(doc, boilerplate, rule)
+        texts.append(text)
+        lengths.append(len(text))
+        counts.append(len(cuts))
+    return [d.position for d in docs], lengths, counts, sketch(texts, minhash)

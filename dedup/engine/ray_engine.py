@@ -46,7 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from dedup.corpus import CorpusResult, outcome
+from dedup.corpus import CorpusResult, boilerplate_votes, decide_boilerplate, outcome
+from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes
 from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
 from dedup.engine.distributed.candidates import (
@@ -77,11 +78,14 @@ from dedup.engine.distributed.parts import (
 from dedup.engine.distributed.rows import (
     NO_ERROR,
     PROCESSED_SCHEMA,
+    RESKETCH_SCHEMA,
     file_of,
     key_rows,
+    line_keys_of,
     live_signatures,
     process_rows,
     read_file_rows,
+    resketch_rows,
     sketches_of,
     text_bytes,
     text_groups,
@@ -96,6 +100,7 @@ from dedup.engine.distributed.stars import (
     star_labels,
 )
 from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_duplicates
+from dedup.engine.process import LineOptions
 from dedup.engine.session import (
     BatchPlan,
     batch_name,
@@ -173,6 +178,8 @@ class Decision:
     cluster_records: Callable[[], Iterable[dict[str, Any] | str]]
     plan: BatchPlan | None
     index_batch: Callable[[], tuple[Ledger, dict[int, Any]]]  # documents and duplicates, for ``add_to_index``
+    cutting: tuple[Boilerplate, BoilerplateRule] | None = None  # the boilerplate the writers cut
+    votes: Votes | None = None  # the batch's boilerplate votes, for the index
 
 
 def clean_with_ray(
@@ -235,12 +242,15 @@ def _run(
             return plan
 
         if processed.count() <= max_driver_documents:
-            table, decision = _decide_on_driver(processed, corpus, params, index, plan_of)
+            table, decision = _decide_on_driver(processed, corpus, params, index, plan_of, options.text_key)
             read_errors = table["error"][table["error"] != NO_ERROR]
         else:
             read_errors = _frame(processed.select_columns(["pos", "error"]).map_batches(_error_rows, batch_format="pandas"),
                                  ["pos", "error"]).sort_values("pos")["error"]
             decision = _decide_distributed(processed, corpus, params, partitions, index, plan_of, max_local_edges)
+            if corpus.boilerplate_rule is not None:
+                note(f"boilerplate is found on the driver path only (up to {max_driver_documents:,} documents): none "
+                     "was cut from this run's documents, and their similarity includes it")
         for line in map(text_of, read_errors):
             errors.append(line)
             tell(line)
@@ -248,7 +258,8 @@ def _run(
         written = _frame(processed.map_batches(
             write_block, batch_format="pandas", batch_size=PART_ROWS,
             fn_kwargs={"duplicates_of_file": decision.duplicates, "out_dir": str(writer.out_dir), "run": writer.run,
-                       "write_duplicates": options.write_duplicates, "out_format": part_format},
+                       "write_duplicates": options.write_duplicates, "out_format": part_format,
+                       "cutting": decision.cutting, "text_key": options.text_key},
         ), list(WRITTEN_COLUMNS))
         writer.staged_files, writer.dropped = written_files(written)
         for line in [*written_warnings(written), *rerun]:
@@ -272,7 +283,7 @@ def _run(
             record = BatchRecord(plan.name, plan.digest, writer.run, 0, kept, 0.0)
 
             def commit_index() -> None:
-                add_to_index(index, ledger, duplicate_of, corpus, plan.name, record)
+                add_to_index(index, ledger, duplicate_of, corpus, plan.name, record, decision.votes)
 
         publish_run(writer, report_path, staged_report, staged_html, index, plan, adds, commit_index)
     except BaseException:
@@ -360,9 +371,15 @@ def _processed(sources: Sources, options: RunOptions) -> Any:
         .flat_map(read_file_rows, fn_kwargs={"text_key": options.text_key, "id_key": options.id_key,
                                              "max_record_bytes": options.max_record_bytes, "max_bytes": options.max_bytes})
         .map_batches(process_rows, batch_format="pandas", batch_size=PROCESS_ROWS,
-                     fn_kwargs={"clean": options.clean, "minhash": options.corpus.minhash, "text_key": options.text_key})
+                     fn_kwargs={"clean": options.clean, "minhash": options.corpus.minhash, "text_key": options.text_key,
+                                "lines": _line_options(options)})
         .materialize()
     )
+
+
+def _line_options(options: RunOptions) -> LineOptions | None:
+    rule = options.corpus.boilerplate_rule if options.corpus is not None else None
+    return LineOptions(rule, options.site_key) if rule is not None else None
 
 
 def _frame(dataset: Any, columns: list[str]) -> Any:
@@ -379,7 +396,7 @@ def _error_rows(batch: Any) -> Any:
 
 def _decide_on_driver(
     processed: Any, corpus: CorpusOptions, params: IndexParams, index: IndexStore | None,
-    plan_of: Callable[[Callable[[], str]], BatchPlan | None],
+    plan_of: Callable[[Callable[[], str]], BatchPlan | None], text_key: str = "text",
 ) -> tuple[Any, Decision]:
     """The local engine's corpus stage on the driver, from every document's sketch; (the rows, the decision)."""
     import pandas as pd
@@ -392,9 +409,22 @@ def _decide_on_driver(
         ids=[text_of(i) for i in documents["id"]], chars=documents["chars"].tolist(),
         cleaned_chars=documents["cleaned_chars"].tolist(), removals=documents["removals"].tolist(),
         sketches=[sketches_of(documents, params)] if len(documents) else [],
+        line_keys=[line_keys_of(b) for b in documents["lines"]], sites=documents["site"].tolist(),
     )
     plan = plan_of(lambda: batch_digest(ledger.ids, documents["content_key"].tolist()))
-    clusters, duplicate_of = find_duplicates(ledger, corpus, index, plan.before if plan else None)
+    before = plan.before if plan else None
+    clusters, duplicate_of = find_duplicates(ledger, corpus, index, before)
+    cutting, votes = None, None
+    rule = corpus.boilerplate_rule
+    if rule is not None and ledger.sketches:
+        votes = boilerplate_votes(ledger.line_keys, ledger.sites, CorpusResult(tuple(clusters), duplicate_of))
+        earlier = index.votes(np.unique(np.concatenate(ledger.line_keys)), before) if index is not None else None
+        boilerplate = decide_boilerplate(ledger.line_keys, ledger.ids, votes, rule, earlier)
+        if boilerplate:
+            _resketch_rows(processed, ledger, documents["pos"].to_numpy(dtype=np.int64), boilerplate, rule, corpus,
+                           params, text_key)
+            clusters, duplicate_of = find_duplicates(ledger, corpus, index, before)
+            cutting = None if corpus.keep_boilerplate else (boilerplate, rule)
     positions = documents["pos"].to_numpy(dtype=np.int64)
     result = CorpusResult((), duplicate_of)
     rows = []
@@ -405,9 +435,29 @@ def _decide_on_driver(
     frame = pd.DataFrame(rows, columns=DUPLICATE_SCHEMA.names) if rows else empty_duplicates().reset_index()
     decision = Decision(
         DuplicatesByFile.from_batches([frame]), len(clusters), lambda: (cluster_record_of(c, ledger) for c in clusters),
-        plan, lambda: (ledger, duplicate_of),
+        plan, lambda: (ledger, duplicate_of), cutting, votes,
     )
     return table, decision
+
+
+def _resketch_rows(
+    processed: Any, ledger: Ledger, positions: np.ndarray, boilerplate: Boilerplate, rule: BoilerplateRule,
+    corpus: CorpusOptions, params: IndexParams, text_key: str,
+) -> None:
+    """The local engine's second sketch of the documents with boilerplate (without it), as Ray tasks."""
+    redone = _frame(processed.map_batches(
+        resketch_rows, batch_format="pandas", batch_size=PROCESS_ROWS,
+        fn_kwargs={"boilerplate": boilerplate, "rule": rule, "minhash": corpus.minhash, "text_key": text_key},
+    ), list(RESKETCH_SCHEMA.names)).sort_values("pos", kind="stable")
+    if not len(redone):
+        return
+    rows = np.searchsorted(positions, redone["pos"].to_numpy(dtype=np.int64)).tolist()
+    for row, length, cuts in zip(rows, redone["cleaned_chars"].tolist(), redone["cuts"].tolist()):
+        if cuts and not corpus.keep_boilerplate:
+            ledger.boilerplate_cuts[row] = cuts
+            ledger.removals[row] += cuts
+            ledger.cleaned_chars[row] = length
+    ledger.sketches = [ledger.joined_sketches().replaced(rows, sketches_of(redone, params))]
 
 
 def _decide_distributed(

@@ -65,6 +65,7 @@ try:
 except ImportError:  # a dependency; a clear line all the same if it is missing
     redis = None  # type: ignore[assignment]
 
+from dedup.decide.boilerplate import Votes
 from dedup.index.bands import IndexParams
 from dedup.index.store import (
     ANCHOR_BAND, BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, containment_postings,
@@ -86,6 +87,13 @@ _ADD_BANDS = """
 local bands = tonumber(ARGV[1])
 for i = 1, #KEYS do
     redis.call('SADD', KEYS[i], ARGV[2 + math.floor((i - 1) / bands)])
+end
+return #KEYS
+"""
+# KEYS: vote hashes (one per line key); ARGV[2i-1], ARGV[2i]: the field (site:first) and the count for KEYS[i].
+_ADD_VOTES = """
+for i = 1, #KEYS do
+    redis.call('HINCRBY', KEYS[i], ARGV[2 * i - 1], ARGV[2 * i])
 end
 return #KEYS
 """
@@ -222,6 +230,31 @@ class RedisStore(IndexStore):
                     found[d] = {int(m) for m in members}
         return found
 
+    def _vote_name(self, key: int) -> bytes:
+        return self._prefix + b"v:" + struct.pack("<q", key)
+
+    def votes(self, keys: np.ndarray, before: int | None = None) -> Votes:
+        """One HGETALL per line key (fields ``site:first``), pipelined ``_READ_CHUNK`` at a time."""
+        rows: dict[tuple[int, int], int] = {}
+        wanted = np.unique(np.asarray(keys, dtype=np.int64)).tolist()
+        with self._guard("looking up boilerplate votes"):
+            for first in range(0, len(wanted), _READ_CHUNK):
+                chunk = wanted[first : first + _READ_CHUNK]
+                pipe = self._client.pipeline(transaction=False)
+                for key in chunk:
+                    pipe.hgetall(self._vote_name(key))
+                for key, found in zip(chunk, pipe.execute()):
+                    for field, value in found.items():
+                        site, batch_first = (int(x) for x in field.split(b":"))
+                        if before is None or batch_first < before:
+                            rows[(key, site)] = rows.get((key, site), 0) + int(value)
+        if not rows:
+            return Votes.none()
+        ordered = sorted(rows.items())
+        return Votes(np.array([k for (k, _), _ in ordered], dtype=np.int64),
+                     np.array([s for (_, s), _ in ordered], dtype=np.int64),
+                     np.array([u for _, u in ordered], dtype=np.int64))
+
     def exact(self, exact_keys: Sequence[int]) -> list[int | None]:
         fields = [_exact_field(k) for k in exact_keys]
         result: list[int | None] = []
@@ -276,7 +309,7 @@ class RedisStore(IndexStore):
 
     def add(
         self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object],
-        batch: BatchRecord | None = None,
+        batch: BatchRecord | None = None, votes: Votes | None = None,
     ) -> None:
         keys = np.asarray(keys, dtype=np.int64)
         if keys.ndim != 2 or len(keys) != len(documents):
@@ -326,6 +359,11 @@ class RedisStore(IndexStore):
                 for first in range(0, len(postings), _SCRIPT_DOCS * 20):
                     chunk = postings[first : first + _SCRIPT_DOCS * 20]
                     yield ("EVAL", _ADD_MEMBERS, len(chunk), *(name for name, _ in chunk), *(n for _, n in chunk))
+                rows = list(zip(votes.key.tolist(), votes.site.tolist(), votes.units.tolist())) if votes is not None else []
+                for first in range(0, len(rows), _SCRIPT_DOCS * 20):
+                    chunk = rows[first : first + _SCRIPT_DOCS * 20]
+                    yield ("EVAL", _ADD_VOTES, len(chunk), *(self._vote_name(k) for k, _, _ in chunk),
+                           *(x for _, site, units in chunk for x in (f"{site}:{start}", units)))
                 for first in range(0, len(documents) if bands else 0, _SCRIPT_DOCS):
                     rows = keys[first : first + _SCRIPT_DOCS]
                     yield _resp(["EVAL", _ADD_BANDS, rows.size], self._resp_names(rows), rows.size, [bands, *numbers[first : first + len(rows)]])

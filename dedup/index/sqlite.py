@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup.decide.boilerplate import Votes
 from dedup.index.store import (
     BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, containment_postings, samples_bytes,
     samples_from_bytes, signature_bytes, signature_from_bytes,
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_digest ON runs (digest);
 CREATE TABLE IF NOT EXISTS doc_samples (num INTEGER PRIMARY KEY, samples BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS votes (
+    key INTEGER NOT NULL, site INTEGER NOT NULL, first INTEGER NOT NULL, units INTEGER NOT NULL,
+    PRIMARY KEY (key, site, first)
+) WITHOUT ROWID;
 """
 _CHUNK = 20_000
 
@@ -123,9 +128,28 @@ class SqliteStore(IndexStore):
                 found[row[0]] = _document(row[1:])
         return found
 
+    def votes(self, keys: np.ndarray, before: int | None = None) -> Votes:
+        if len(keys) == 0:
+            return Votes.none()
+        rows = []
+        with self._transaction():
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key INTEGER PRIMARY KEY)")
+            self._db.execute("DELETE FROM wanted")
+            self._db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((int(k),) for k in keys.tolist()))
+            rows = self._db.execute(
+                "SELECT votes.key, votes.site, SUM(votes.units) FROM wanted JOIN votes ON votes.key = wanted.key "
+                "WHERE votes.first < ? GROUP BY votes.key, votes.site ORDER BY votes.key, votes.site",
+                (before if before is not None else 1 << 62,),
+            ).fetchall()
+            self._db.execute("DELETE FROM wanted")
+        if not rows:
+            return Votes.none()
+        table = np.array(rows, dtype=np.int64)
+        return Votes(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
     def add(
         self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object],
-        batch: BatchRecord | None = None,
+        batch: BatchRecord | None = None, votes: Votes | None = None,
     ) -> None:
         now = time.time()
         try:
@@ -159,6 +183,11 @@ class SqliteStore(IndexStore):
                     ((band, int(key), start + i) for i, d in enumerate(documents)
                      for band, values in containment_postings(d, cut) for key in values.tolist()),
                 )
+                if votes is not None and len(votes):
+                    self._db.executemany(
+                        "INSERT INTO votes VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET units = units + excluded.units",
+                        zip(votes.key.tolist(), votes.site.tolist(), [start] * len(votes), votes.units.tolist()),
+                    )
         except sqlite3.Error as exc:
             raise IndexAccessError(f"{self.location}: the batch could not be added ({exc}); the index is unchanged") from None
 
@@ -202,6 +231,7 @@ class SqliteStore(IndexStore):
             "documents": documents,
             "band_entries": self._query("SELECT COUNT(*) FROM bands WHERE band >= 0")[0][0],
             "containment_entries": self._query("SELECT COUNT(*) FROM bands WHERE band < 0")[0][0],
+            "boilerplate_vote_rows": self._query("SELECT COUNT(*) FROM votes")[0][0],
             "batches": {batch: count for batch, count in batches},
             "bytes_on_disk": size,
             "params": self.read_meta(),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from dedup.decide.boilerplate import Votes
 from dedup.errors import DedupError
 
 
@@ -103,12 +104,18 @@ class IndexStore(ABC):
     @abstractmethod
     def add(
         self, documents: Sequence[IndexedDocument], keys: np.ndarray, meta: dict[str, object],
-        batch: BatchRecord | None = None,
+        batch: BatchRecord | None = None, votes: Votes | None = None,
     ) -> None:
-        """Store documents and their band keys, all or nothing, with the parameters if new and the batch record.
+        """Store documents and their band keys, all or nothing, with the parameters if new, the batch record and
+        the batch's boilerplate votes (:mod:`dedup.decide.boilerplate`).
 
         The store fills in ``batch.first``; a batch with no documents is recorded all the same.
         """
+
+    @abstractmethod
+    def votes(self, keys: np.ndarray, before: int | None = None) -> Votes:
+        """The stored boilerplate votes for these line keys, summed per (key, site); with ``before``, only those
+        of batches whose documents are numbered below it."""
 
     @abstractmethod
     def batch_records(self) -> dict[str, BatchRecord]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from datasketch import MinHashLSH
 
+from dedup.decide.boilerplate import BoilerplateRule
 from dedup.match.containment import ContainmentRule, containment_candidates, smaller_inside
 from dedup.match.lsh import Banding, band_keys, choose_banding
 from dedup.model import RemovalKind
@@ -50,6 +51,14 @@ class CorpusOptions:
     containment_min_samples: int = 16
     containment_anchors: int = 4
     containment_max_posting: int = 256
+    # cross-document boilerplate (dedup.decide.boilerplate): a line in this many unrelated documents
+    # (0: none is); cut from the outputs unless keep_boilerplate, and left out of similarity either way
+    boilerplate_min_docs: int = 3
+    keep_boilerplate: bool = False
+
+    @property
+    def boilerplate_rule(self) -> BoilerplateRule | None:
+        return BoilerplateRule(self.boilerplate_min_docs) if self.boilerplate_min_docs > 0 else None
 
     @property
     def containment_rule(self) -> ContainmentRule:

@@ -138,6 +138,19 @@ class Sketches:
         samples = None if self.samples is None else self.samples.take(rows)
         return Sketches(self.signatures[rows], self.sizes[rows], self.exact_keys[rows], samples)
 
+    def replaced(self, documents: Sequence[int], new: Sketches) -> Sketches:
+        """These sketches with those of ``documents`` replaced by ``new`` (one row each, in that order)."""
+        rows = np.asarray(documents, dtype=np.int64)
+        signatures, sizes, keys = self.signatures.copy(), self.sizes.copy(), self.exact_keys.copy()
+        signatures[rows], sizes[rows], keys[rows] = new.signatures, new.sizes, new.exact_keys
+        samples = None
+        if self.samples is not None and new.samples is not None:
+            runs = [self.samples.of(d) for d in range(len(self.samples))]
+            for row, d in enumerate(rows.tolist()):
+                runs[d] = new.samples.of(row)
+            samples = Samples.of_runs(runs)
+        return Sketches(signatures, sizes, keys, samples)
+
     def samples_of(self, document: int) -> np.ndarray | None:
         return None if self.samples is None else self.samples.of(document)
 

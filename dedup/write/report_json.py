@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dedup import __version__
+from dedup.decide.boilerplate import Boilerplate, Cut
 from dedup.model import Removal
 from dedup.outcome import RunSummary
 from dedup.write.atomic import atomic_output
@@ -34,6 +35,22 @@ def removal_record(removal: Removal, doc_id: str, original: str) -> dict[str, An
         "similarity": removal.similarity,
         "kept": kept,
         "text": _preview(original[removal.start : removal.end]),
+    }
+
+
+def boilerplate_record(cut: Cut, boilerplate: Boilerplate, doc_id: str) -> dict[str, Any]:
+    """A boilerplate line cut from document ``doc_id``: where, how many unrelated documents have it, and one
+    other document of the batch that does (none if only earlier batches do)."""
+    return {
+        "start": cut.original_start,
+        "end": cut.original_end,
+        "kind": "boilerplate",
+        "unit": "block",
+        "similarity": 1.0,
+        "kept": None,
+        "documents": boilerplate.documents.get(cut.key, 0),
+        "seen_in": boilerplate.seen_elsewhere(cut.key, doc_id),
+        "text": _preview(cut.text),
     }
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from dedup.engine.distributed.rows import NO_ERROR, file_of, text_of
+from dedup.decide.boilerplate import Boilerplate, BoilerplateRule
+from dedup.engine.distributed.rows import NO_ERROR, file_of, line_keys_of, spooled_of, text_of
+from dedup.engine.process import cut_spooled
 from dedup.write.atomic import write_atomic
 from dedup.write.outputs import DUPLICATES_FOLDER, FolderWriter, json_bytes
 from dedup.write.records import COUNTS, Outcome, dedup_field, document_record
@@ -50,7 +52,7 @@ def consecutive_runs(positions: np.ndarray) -> list[tuple[int, int]]:
 
 def write_block(
     batch: Any, duplicates_of_file: Callable[[int], Any], out_dir: str, run: str, write_duplicates: bool,
-    out_format: str = "jsonl",
+    out_format: str = "jsonl", cutting: tuple[Boilerplate, BoilerplateRule] | None = None, text_key: str = "text",
 ) -> Any:
     """Stage the outputs of a block; one row per run of consecutive positions (:data:`WRITTEN_COLUMNS`).
 
@@ -71,7 +73,7 @@ def write_block(
         documents = batch.iloc[start:end]
         documents = documents[documents["error"] == NO_ERROR]
         if len(documents):
-            rows.append(_write_run(documents, duplicates, writer, int(positions[start]), out_format))
+            rows.append(_write_run(documents, duplicates, writer, int(positions[start]), out_format, cutting, text_key))
     return pd.DataFrame(rows, columns=list(WRITTEN_COLUMNS))
 
 
@@ -109,7 +111,10 @@ def outcome_of(duplicate: Any, removals: int) -> Outcome:
                    duplicate["kind"])
 
 
-def _write_run(documents: Any, duplicates: Any, writer: FolderWriter, first: int, out_format: str) -> dict[str, Any]:
+def _write_run(
+    documents: Any, duplicates: Any, writer: FolderWriter, first: int, out_format: str,
+    cutting: tuple[Boilerplate, BoilerplateRule] | None = None, text_key: str = "text",
+) -> dict[str, Any]:
     name = part_name(first, out_format)
     out = writer.out_dir
     kept, duplicate_lines, report_lines = [], [], []
@@ -119,19 +124,23 @@ def _write_run(documents: Any, duplicates: Any, writer: FolderWriter, first: int
     dropped: list[str] = []
     for row in documents.itertuples():
         duplicate = duplicates.loc[row.pos] if row.pos in duplicates.index else None
-        outcome = outcome_of(duplicate, int(row.removals))
-        record = document_record(json.loads(row.record), outcome, int(row.cleaned_chars))
+        payload, base, cleaned_chars, removals = row.payload, None, int(row.cleaned_chars), int(row.removals)
+        if cutting is not None and cutting[0].flags(line_keys_of(row.lines), int(row.site)).any():
+            payload, base, cleaned_chars = cut_spooled(spooled_of(row, text_key), text_of(row.id), *cutting)
+            removals = len(base["removed"])
+        outcome = outcome_of(duplicate, removals)
+        record = document_record(base or json.loads(row.record), outcome, cleaned_chars)
         if out_format == TEXT_FILES:
-            record["output"] = writer.write(record["id"], row.payload, outcome.status, dedup_field(record))
+            record["output"] = writer.write(record["id"], payload, outcome.status, dedup_field(record))
             if record["output"] is not None:
                 files.append(record["output"])
             if outcome.status == "duplicate":
                 dropped.append(record["id"])
         elif duplicate is None:
-            kept.append((row.payload, dedup_field(record)))
+            kept.append((payload, dedup_field(record)))
             record["output"] = f"{out / name}:{len(kept)}"
         elif writer.write_duplicates:
-            duplicate_lines.append((row.payload, dedup_field(record)))
+            duplicate_lines.append((payload, dedup_field(record)))
             record["output"] = str(out / DUPLICATES_FOLDER / name)
         else:
             record["output"] = None
@@ -141,7 +150,7 @@ def _write_run(documents: Any, duplicates: Any, writer: FolderWriter, first: int
         counts[outcome.status] += 1
         counts["chars_in"] += record["chars"]
         counts["chars_removed"] += record["chars_removed"]
-        counts["removals"] += int(row.removals)
+        counts["removals"] += removals
     if kept:
         write_atomic(writer.staged(name), _encode(kept, out_format))
         files.append(name)

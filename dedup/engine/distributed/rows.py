@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from dedup.engine.process import process_batch
+from dedup.decide.boilerplate import NO_SITE, Boilerplate, BoilerplateRule
+from dedup.engine.process import LineOptions, Spooled, process_batch, resketch_batch
 from dedup.errors import InputError
 from dedup.index.bands import IndexParams
 from dedup.match.lsh import band_keys
@@ -40,7 +41,12 @@ PROCESSED_SCHEMA = pa.schema([
     ("pos", pa.int64()), ("error", pa.binary()), ("id", pa.binary()), ("chars", pa.int64()),
     ("cleaned_chars", pa.int64()), ("removals", pa.int64()), ("payload", pa.binary()), ("record", pa.binary()),
     ("sig", pa.binary()), ("size", pa.int64()), ("exact", pa.int64()), ("content_key", pa.binary()),
-    ("samples", pa.binary()),
+    ("samples", pa.binary()), ("lines", pa.binary()), ("site", pa.int64()), ("bom", pa.bool_()),
+    ("is_record", pa.bool_()),
+])
+RESKETCH_SCHEMA = pa.schema([
+    ("pos", pa.int64()), ("cleaned_chars", pa.int64()), ("cuts", pa.int64()), ("sig", pa.binary()),
+    ("size", pa.int64()), ("exact", pa.int64()), ("samples", pa.binary()),
 ])
 
 
@@ -110,7 +116,9 @@ def _document(row: Any, text_key: str) -> Document:
     )
 
 
-def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_key: str) -> Any:
+def process_rows(
+    batch: Any, clean: CleanOptions, minhash: MinHashParams, text_key: str, lines: LineOptions | None = None,
+) -> Any:
     """Clean and sketch a block of documents with the single-machine ``process_batch``.
 
     The original text stays here; what goes on is the bytes to write if kept, the report
@@ -120,7 +128,7 @@ def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_k
     """
     good = batch[batch["error"] == NO_ERROR]
     errors = batch[batch["error"] != NO_ERROR]
-    processed, sketches = process_batch([_document(r, text_key) for r in good.itertuples()], clean, minhash)
+    processed, sketches = process_batch([_document(r, text_key) for r in good.itertuples()], clean, minhash, lines)
     assert sketches is not None
     failed = len(errors)
     zeros = [0] * failed
@@ -138,9 +146,38 @@ def process_rows(batch: Any, clean: CleanOptions, minhash: MinHashParams, text_k
         "exact": sketches.exact_keys.view(np.int64).tolist() + zeros,
         "content_key": [p.content_key for p in processed] + [b""] * failed,
         "samples": [_samples_bytes(sketches.samples_of(i)) for i in range(len(processed))] + [b""] * failed,
+        "lines": [np.ascontiguousarray(p.line_keys, dtype="<i8").tobytes() for p in processed] + [b""] * failed,
+        "site": [p.site for p in processed] + [NO_SITE] * failed,
+        "bom": [p.bom for p in processed] + [False] * failed,
+        "is_record": [p.is_record for p in processed] + [False] * failed,
     }
     return pa.table({name: pa.array(values, type=PROCESSED_SCHEMA.field(name).type) for name, values in columns.items()},
                     schema=PROCESSED_SCHEMA)
+
+
+def line_keys_of(blob: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(blob), dtype="<i8").astype(np.int64)
+
+
+def spooled_of(row: Any, text_key: str) -> Spooled:
+    """A processed row as :func:`dedup.engine.process.cut_spooled` takes it."""
+    return Spooled(int(row.pos), bytes(row.payload), bytes(row.record), int(row.site), bool(row.bom),
+                   bool(row.is_record), text_key)
+
+
+def resketch_rows(batch: Any, boilerplate: Boilerplate, rule: BoilerplateRule, minhash: MinHashParams, text_key: str) -> Any:
+    """The documents of a block with boilerplate, sketched again without it (:func:`resketch_batch`)."""
+    good = batch[batch["error"] == NO_ERROR]
+    wanted = [r for r in good.itertuples() if boilerplate.flags(line_keys_of(r.lines), int(r.site)).any()]
+    positions, lengths, counts, sketches = resketch_batch([spooled_of(r, text_key) for r in wanted], boilerplate, rule, minhash)
+    columns = {
+        "pos": positions, "cleaned_chars": lengths, "cuts": counts,
+        "sig": [s.tobytes() for s in sketches.signatures], "size": [int(n) for n in sketches.sizes],
+        "exact": sketches.exact_keys.view(np.int64).tolist(),
+        "samples": [_samples_bytes(sketches.samples_of(i)) for i in range(len(positions))],
+    }
+    return pa.table({name: pa.array(values, type=RESKETCH_SCHEMA.field(name).type) for name, values in columns.items()},
+                    schema=RESKETCH_SCHEMA)
 
 
 def _samples_bytes(samples: np.ndarray | None) -> bytes:
