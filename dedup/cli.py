@@ -34,7 +34,7 @@ from dedup.read.records import DEFAULT_MAX_RECORD_BYTES
 from dedup.read.sources import FORMATS
 from dedup.report.html import write_html_report
 from dedup.report.load import ReportError, document_texts, load_report
-from dedup.report.terminal import document_diff, find_document, styled, summary_lines, top_documents
+from dedup.report.terminal import document_diff, find_document, styled, summary_lines, top_boilerplate, top_documents
 from dedup.signatures.minhash import SCHEMES, MinHashParams
 
 _CLEAN = CleanOptions()
@@ -225,6 +225,10 @@ def report(location: str, top: int, html_path: str | None) -> None:
     click.echo("\n".join(summary_lines(loaded)))
     click.echo("")
     click.echo("\n".join(top_documents(loaded, top)))
+    chrome = top_boilerplate(loaded, top)
+    if chrome:
+        click.echo("")
+        click.echo("\n".join(chrome))
 
 
 @main.command()

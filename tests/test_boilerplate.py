@@ -9,6 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.engine.local import clean_paths
+from dedup.match.documents import CorpusOptions
+from dedup.options import RunOptions
 from dedup.decide.boilerplate import (
     NO_SITE, BoilerplateRule, boilerplate_of, count_votes, countable_lines, is_boilerplate, line_keys, site_key,
 )
@@ -17,6 +20,7 @@ PAGES = Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz"
 SAMPLES = Path(__file__).parents[1] / "samples"
 RULE = BoilerplateRule()
 COOKIE = "This website uses cookies to improve your experience. We'll assume you're ok with this."
+FOOTER = "Privacy Policy | Terms of Use | Contact Us"
 
 
 def keys_of(text: str) -> np.ndarray:
@@ -43,31 +47,42 @@ def test_countable_lines_leave_out_front_matter_code_structure_and_short_lines()
 
 def test_a_line_in_three_unrelated_documents_is_boilerplate_and_in_two_it_is_not():
     story = ["First story paragraph about the harbour.", "Second story on the council budget.", "Third story: the library."]
-    three = [s + "\n" + COOKIE for s in story]
+    three = [s + "\n" + FOOTER for s in story]
     everywhere, _ = decide(three, [0, 1, 2])
-    assert key(COOKIE) in everywhere and key(story[0]) not in everywhere
+    assert key(FOOTER) in everywhere and key(story[0]) not in everywhere
     everywhere, _ = decide(three[:2], [0, 1])
     assert len(everywhere) == 0
 
 
 def test_copies_of_one_story_cast_one_vote():
-    repost = "A long paragraph of a wire story that five sites re-posted word for word today."
-    texts = [f"Site {n} masthead line here\n{repost}" for n in range(5)]
+    texts = [f"Site {n} masthead line here\n{FOOTER}" for n in range(5)]
     everywhere, _ = decide(texts, [7, 7, 7, 7, 7])  # one duplicate cluster
-    assert key(repost) not in everywhere
+    assert key(FOOTER) not in everywhere
     everywhere, _ = decide(texts, [1, 2, 3, 4, 5])  # unrelated documents: it is chrome
-    assert key(repost) in everywhere
+    assert key(FOOTER) in everywhere
+
+
+def test_a_paragraph_several_sites_carry_is_content_and_one_sites_own_is_chrome():
+    a, b, c = site_key("a.example"), site_key("b.example"), site_key("c.example")
+    quote = "A long quoted paragraph that three different sites carry in three different stories of their own."
+    texts = [f"Story number {n} of the day, with its own words.\n{quote}" for n in range(3)]
+    everywhere, on_site = decide(texts, [0, 1, 2], [a, b, c])
+    assert len(everywhere) == 0 and len(on_site) == 0
+    everywhere, on_site = decide(texts, [0, 1, 2])  # no sites: each document is a site of its own
+    assert len(everywhere) == 0
+    everywhere, on_site = decide(texts, [0, 1, 2], [a, a, a])
+    assert is_boilerplate(np.array([key(quote)]), a, everywhere, on_site).tolist() == [True]
 
 
 def test_per_site_chrome_stays_on_its_site_and_across_sites_needs_as_many_sites():
     a, b = site_key("a.example"), site_key("b.example")
-    texts = [f"Story number {n} of the day, with its own words.\n{COOKIE}" for n in range(4)]
+    texts = [f"Story number {n} of the day, with its own words.\n{COOKIE}\n{FOOTER}" for n in range(4)]
     everywhere, on_site = decide(texts, [0, 1, 2, 3], [a, a, a, b])
-    assert key(COOKIE) not in everywhere  # two sites only
+    assert key(COOKIE) not in everywhere and key(FOOTER) not in everywhere  # two sites only
     assert is_boilerplate(np.array([key(COOKIE)]), a, everywhere, on_site).tolist() == [True]
     assert is_boilerplate(np.array([key(COOKIE)]), b, everywhere, on_site).tolist() == [False]
     everywhere, _ = decide(texts[:3], [0, 1, 2], [a, b, site_key("c.example")])
-    assert key(COOKIE) in everywhere
+    assert key(FOOTER) in everywhere and key(COOKIE) not in everywhere
 
 
 def test_real_site_chrome_is_found_and_the_articles_own_lines_are_not():
@@ -85,7 +100,8 @@ def test_real_site_chrome_is_found_and_the_articles_own_lines_are_not():
 
 
 def test_the_samples_share_no_boilerplate_among_themselves():
-    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.md"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
+    assert len(texts) == 5
     everywhere, _ = decide(texts, list(range(len(texts))))
     assert len(everywhere) == 0
 
@@ -106,3 +122,94 @@ def test_nothing_is_boilerplate_that_fewer_than_the_minimum_of_unrelated_documen
 
 def doc_keys_flagged(keys: np.ndarray, site: int, everywhere: np.ndarray, on_site: np.ndarray) -> list[int]:
     return [int(k) for k, b in zip(keys, is_boilerplate(keys, site, everywhere, on_site)) if b]
+
+
+def test_votes_of_two_batches_add_up_to_the_votes_of_both_at_once():
+    rng = np.random.default_rng(5)
+    keys = [np.unique(rng.integers(0, 30, size=rng.integers(0, 8))) for _ in range(40)]
+    units = np.array([n // 2 for n in range(40)])  # clusters of two, never split across the halves
+    sites = rng.integers(-1, 3, size=40)
+    whole = count_votes(keys, units, sites)
+    halves = count_votes(keys[:20], units[:20], sites[:20]).plus(count_votes(keys[20:], units[20:], sites[20:]))
+    assert (whole.key.tolist(), whole.site.tolist(), whole.units.tolist()) == (
+        halves.key.tolist(), halves.site.tolist(), halves.units.tolist())
+    assert [a.tolist() for a in boilerplate_of(whole, RULE)] == [a.tolist() for a in boilerplate_of(halves, RULE)]
+
+
+def test_a_cluster_votes_on_the_site_of_its_first_document_with_one():
+    a, b = site_key("a.example"), site_key("b.example")
+    votes = count_votes([np.array([9]), np.array([9]), np.array([9])], np.array([4, 4, 4]), np.array([NO_SITE, b, a]))
+    assert (votes.key.tolist(), votes.site.tolist(), votes.units.tolist()) == ([9], [b], [1])
+    left_out = count_votes([np.array([9]), np.array([9])], np.array([1, 2]), np.array([a, a]), voting=np.array([True, False]))
+    assert left_out.units.tolist() == [1]
+
+
+# -- in a run -------------------------------------------------------------------------------
+
+
+def run(tmp_path: Path, name: str, records: list[dict], **options) -> tuple[dict[str, dict], dict[str, str]]:
+    """Clean ``records`` as JSONL with the local engine; (report records, output texts) by id."""
+    source = tmp_path / f"{name}.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / f"{name}-out.jsonl"
+    clean_paths([source], out, RunOptions(id_key="id", show_progress=False, html=False, **options))
+    report = json.loads(Path(f"{out}.report.json").read_text(encoding="utf-8"))
+    texts = {json.loads(line)["id"]: json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines()}
+    return {d["id"]: d for d in report["documents"]}, texts
+
+
+def real_page_records() -> list[dict]:
+    with gzip.open(PAGES, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def test_a_run_cuts_chrome_reports_each_cut_and_keeps_it_when_asked(tmp_path: Path):
+    pages = [r for r in real_page_records() if r["id"].endswith("-page")][:60]
+    records, texts = run(tmp_path, "cut", pages)
+    cuts = [(d["id"], r) for d in records.values() for r in d["removed"] if r["kind"] == "boilerplate"]
+    assert len(cuts) > 50
+    by_id = {p["id"]: p["text"] for p in pages}
+    for doc_id, r in cuts:
+        assert r["documents"] >= 3 and r["seen_in"] not in (None, doc_id) and r["kept"] is None
+        line = by_id[doc_id][r["start"] : r["end"]].strip()
+        assert line and r["text"].rstrip("…") in line
+    kept = {doc_id for doc_id, _ in cuts if doc_id in texts}
+    assert kept
+    for doc_id in kept:  # the output is the original with every reported span cut out
+        spans = sorted((r["start"], r["end"]) for r in records[doc_id]["removed"])
+        original, at, pieces = by_id[doc_id], 0, []
+        for start, end in spans:
+            pieces.append(original[at:start])
+            at = end
+        assert texts[doc_id] == "".join(pieces) + original[at:]
+    kept_records, kept_texts = run(tmp_path, "keep", pages, corpus=CorpusOptions(keep_boilerplate=True))
+    assert not any(r["kind"] == "boilerplate" for d in kept_records.values() for r in d["removed"])
+    off_records, off_texts = run(tmp_path, "off", pages, corpus=CorpusOptions(boilerplate_min_docs=0))
+    assert kept_texts == off_texts
+
+
+def test_an_article_whose_lines_recur_nowhere_else_loses_nothing(tmp_path: Path):
+    records = real_page_records()
+    pages = [r for r in records if r["id"].endswith("-page")]
+    article = next(r for r in records if r["id"].endswith("-article") and r["pair"] not in {p["pair"] for p in pages[:80]})
+    alone, _ = run(tmp_path, "alone", [article], corpus=None)
+    mixed, texts = run(tmp_path, "mixed", [*pages[:80], article])
+    assert mixed[article["id"]]["removed"] == alone[article["id"]]["removed"]
+    assert mixed[article["id"]]["status"] != "duplicate"
+
+
+def test_chrome_seen_in_earlier_batches_is_recognised_and_a_rerun_changes_nothing(tmp_path: Path):
+    stories = [r["text"] for r in real_page_records() if r["id"].endswith("-article")][:3]
+    chrome = "Subscribe to our newsletter for the morning briefing"
+    day = lambda n: [{"id": f"d{n}", "text": f"{stories[n]}\n\n{chrome}\n", "url": f"https://news{n}.example/a"}]
+    index = str(tmp_path / "seen.sqlite")
+    first, _ = run(tmp_path, "day0", day(0), index=index, batch="day0")
+    second, _ = run(tmp_path, "day1", day(1), index=index, batch="day1")
+    assert not any(r["kind"] == "boilerplate" for d in (*first.values(), *second.values()) for r in d["removed"])
+    third, texts = run(tmp_path, "day2", day(2), index=index, batch="day2")  # a third site: now it is chrome
+    chrome_cuts = [r for r in third["d2"]["removed"] if r["kind"] == "boilerplate"]
+    assert [(r["documents"], r["seen_in"], r["text"]) for r in chrome_cuts] == [(3, None, chrome)]
+    assert chrome not in texts["d2"]
+    again, again_texts = run(tmp_path, "day2-again", day(2), index=index, batch="day2")
+    same = lambda records: {k: {f: v for f, v in d.items() if f not in ("input", "output")} for k, d in records.items()}
+    assert same(again) == same(third) and again_texts == texts  # matched against the index before day2, as the first time

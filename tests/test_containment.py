@@ -32,7 +32,8 @@ def pair(records: list[dict], name: str) -> tuple[str, str]:
 
 
 def test_samples_are_the_distinct_shingle_hashes_below_the_cut():
-    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES_DIR.glob("*.md"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES_DIR.glob("*.txt"))]
+    assert len(texts) == 5
     texts += [r["text"] for r in real_pages()[:20]]
     params = MinHashParams()
     made = sketch(texts, params).samples

@@ -45,13 +45,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from dedup.report.load import DocumentTexts, document_texts, load_report, report_path
+from dedup.report.load import DocumentTexts, boilerplate_blocks, document_texts, load_report, report_path
 from dedup.write.atomic import write_atomic
 from dedup.write.report_json import readable
 
 MAX_DIFF_LINES = 5000  # per side: longer cleaned texts get a diff of their first lines only
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the script splits lines with the same pattern
-KINDS = ("exact", "near", "contained", "marker")
+KINDS = ("exact", "near", "contained", "marker", "boilerplate")
+MAX_BOILERPLATE_ROWS = 50
 
 
 def write_html_report(
@@ -86,6 +87,7 @@ def render_html(report: Mapping[str, Any], texts: Mapping[str, DocumentTexts]) -
         '<p class="hint">Click a document in the table (or a link below) to see what was removed from it.</p>'
         "</div></section>\n",
         _clusters_html(report),
+        _boilerplate_html(report),
         _problems_html(report),
         f'<script type="application/json" id="data">{script_json(data)}</script>\n',
         f"<script>{script}</script>\n</body>\n</html>\n",
@@ -294,6 +296,26 @@ def _clusters_html(report: Mapping[str, Any]) -> str:
         f'<details{" open" if len(clusters) <= 200 else ""}><summary>{len(clusters):,} clusters of duplicate documents</summary>'
         '<table class="clusters"><thead><tr><th>#</th><th>kept (canonical)</th><th>size</th><th>members</th></tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></details></section>\n'
+    )
+
+
+def _boilerplate_html(report: Mapping[str, Any]) -> str:
+    """The run's top boilerplate lines: how many documents each was cut from, how many unrelated ones have it."""
+    blocks = boilerplate_blocks(report)
+    if not blocks:
+        return ""
+    rows = "".join(
+        f'<tr><td class="num">{b.cut_from:,}</td><td class="num">{b.documents:,}</td>'
+        f'<td><span class="chip k-boilerplate">{_e(b.text)}</span></td><td>{_doc_link(b.example)}</td></tr>'
+        for b in blocks[:MAX_BOILERPLATE_ROWS]
+    )
+    shown = f"the {MAX_BOILERPLATE_ROWS} cut from most documents" if len(blocks) > MAX_BOILERPLATE_ROWS else "all"
+    return (
+        f'<section id="boilerplate"><h2>Boilerplate ({len(blocks):,} lines)</h2>\n'
+        "<p>Lines that many unrelated documents have (site chrome, promos, footers), cut from every document; "
+        f"{shown}.</p>\n"
+        '<table class="boilerplate"><thead><tr><th>cut from</th><th>in (unrelated documents)</th><th>line</th>'
+        f"<th>e.g.</th></tr></thead><tbody>{rows}</tbody></table></section>\n"
     )
 
 

@@ -131,3 +131,28 @@ def document_texts(report: Mapping[str, Any]) -> dict[str, DocumentTexts]:
         else:
             texts[record["id"]] = DocumentTexts(None, None)
     return texts
+
+
+@dataclass(frozen=True)
+class BoilerplateBlock:
+    """A boilerplate line of a run: its text (as the report previews it), how many documents it was cut from,
+    how many unrelated documents have it, and one of them."""
+
+    text: str
+    cut_from: int
+    documents: int
+    example: str
+
+
+def boilerplate_blocks(report: Mapping[str, Any]) -> list[BoilerplateBlock]:
+    """The run's boilerplate lines, those cut from most documents first."""
+    found: dict[str, list[Any]] = {}
+    for record in report["documents"]:
+        for r in record["removed"]:
+            if r["kind"] != RemovalKind.BOILERPLATE.value:
+                continue
+            entry = found.setdefault(r.get("text") or "", [0, 0, record["id"]])
+            entry[0] += 1
+            entry[1] = max(entry[1], int(r.get("documents") or 0))
+    return sorted((BoilerplateBlock(text, *entry) for text, entry in found.items()),
+                  key=lambda b: (-b.cut_from, -b.documents, b.text))

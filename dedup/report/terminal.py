@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dedup.report.load import DocumentTexts, ReportError
+from dedup.report.load import DocumentTexts, ReportError, boilerplate_blocks
 
 _STYLE = {"+": {"fg": "green"}, "-": {"fg": "red"}, "@": {"fg": "cyan"}}
 
@@ -45,6 +45,17 @@ def top_documents(report: Mapping[str, Any], count: int = 10) -> list[str]:
     return rows
 
 
+def top_boilerplate(report: Mapping[str, Any], count: int = 10) -> list[str]:
+    """The ``count`` boilerplate lines cut from most documents, as rows (nothing if none was cut)."""
+    blocks = boilerplate_blocks(report)
+    if not blocks:
+        return []
+    rows = [f"boilerplate: {len(blocks):,} distinct lines cut",
+            f"{'cut from':>8}  {'in':>6}  line"]
+    rows += [f"{b.cut_from:>8,}  {b.documents:>6,}  {b.text}" for b in blocks[:count]]
+    return rows
+
+
 def find_document(report: Mapping[str, Any], doc_id: str) -> Mapping[str, Any]:
     for record in report["documents"]:
         if record["id"] == doc_id:
@@ -72,7 +83,10 @@ def document_diff(
                                 f"{record['duplicate_of']} (kept)", context)
     if not record["removed"]:
         return [f"# {doc_id}: nothing was removed"]
-    return unified(own.original, own.cleaned or "", f"{doc_id} (original)", f"{doc_id} (cleaned)", context)
+    chrome = [r for r in record["removed"] if r["kind"] == "boilerplate"]
+    header = [f"# {len(chrome)} boilerplate line(s) cut: each is in {min(r['documents'] for r in chrome)} or more unrelated "
+              "documents"] if chrome else []
+    return header + unified(own.original, own.cleaned or "", f"{doc_id} (original)", f"{doc_id} (cleaned)", context)
 
 
 def unified(before: str, after: str, before_name: str, after_name: str, context: int = 3) -> list[str]:

@@ -155,7 +155,8 @@ tbody.addEventListener("click", function (ev) {
 });
 
 /* ---------------------------------------------------------------- document view */
-var KIND_TEXT = {exact: "exact repeat", near: "near repeat", contained: "contained in a longer paragraph", marker: "continuation marker"};
+var KIND_TEXT = {exact: "exact repeat", near: "near repeat", contained: "contained in a longer paragraph", marker: "continuation marker",
+                 boilerplate: "boilerplate: a line many unrelated documents have"};
 
 function spanTitle(r) {
   var t = KIND_TEXT[r[2]] || r[2];
@@ -322,7 +323,7 @@ function buildView(id) {
   if (d && d.text !== null) {
     view.appendChild(el("h3", null, d.removed.length ? "Original text, removed spans highlighted" : "Original text (nothing removed)"));
     if (d.removed.length || d.kept.length) view.appendChild(el("p", {class: "legend"}, "Removed: ",
-      ["exact", "near", "contained", "marker"].map(function (k) { return el("span", {class: "chip k-" + k}, k); }),
+      ["exact", "near", "contained", "marker", "boilerplate"].map(function (k) { return el("span", {class: "chip k-" + k}, k); }),
       " ", el("span", {class: "chip kept"}, "kept copy"), " — hover a highlight for details; its label jumps to the copy kept."));
     view.appendChild(textView(id, d));
   } else if (d && d.removed.length) {
