@@ -213,3 +213,29 @@ def test_chrome_seen_in_earlier_batches_is_recognised_and_a_rerun_changes_nothin
     again, again_texts = run(tmp_path, "day2-again", day(2), index=index, batch="day2")
     same = lambda records: {k: {f: v for f, v in d.items() if f not in ("input", "output")} for k, d in records.items()}
     assert same(again) == same(third) and again_texts == texts  # matched against the index before day2, as the first time
+
+
+POOL = [
+    "Privacy Policy | Terms of Use | Contact Us", "Subscribe to the morning newsletter", "Share on Facebook",
+    "Related: the council approves the harbour budget", "Read more stories from the valley",
+    "© 2024 The Valley Gazette. All rights reserved. Use of this site means you accept its terms.",
+    "一覧に戻る", "この記事をシェアする", "関連記事：港の予算案が可決されました",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.integers(0, len(POOL) - 1), max_size=5), st.integers(0, 3)), min_size=1, max_size=12))
+def test_a_run_never_cuts_a_line_fewer_than_the_minimum_of_documents_have(documents):
+    from dedup.api import deduplicate
+
+    records = []
+    for number, (lines, site) in enumerate(documents):
+        own = f"Story {number}: " + " ".join(f"word{number}x{k}" for k in range(40)) + "."
+        body = "\n".join([own, *(POOL[i] for i in lines)])
+        records.append({"id": str(number), "text": body, "url": f"https://site{site}.example/{number}"})
+    results = list(deduplicate(records, RunOptions(id_key="id")))
+    for result in results:
+        for cut in (r for r in result.report["removed"] if r["kind"] == "boilerplate"):
+            line = next(p for p in POOL if p.startswith(cut["text"].rstrip("…")))
+            holders = sum(line in r["text"].split("\n") for r in records)
+            assert holders >= RULE.min_docs and cut["documents"] >= RULE.min_docs

@@ -208,3 +208,21 @@ def test_text_folders_on_ray_give_the_local_files_with_the_report_elsewhere(run_
     assert (report.parent / "report.html").exists() and not (out / "report.json").exists()
     summary = run_cli(["report", report])
     assert summary.exit_code == 0 and "duplicate" in summary.stdout
+
+
+def test_ray_cuts_the_same_boilerplate_and_finds_the_same_containment_as_the_local_engine(tmp_path: Path) -> None:
+    import gzip
+
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        records = [json.loads(line) for line in f][:80]  # 40 pages and their articles, chrome of real sites
+    source = tmp_path / "pages.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    local = tmp_path / "local.jsonl"
+    clean_paths([source], local, OPTIONS)
+    clean_with_ray([source], tmp_path / "ray", OPTIONS)
+    ray_report, local_report = report_of(tmp_path / "ray" / "report.json"), report_of(Path(f"{local}.report.json"))
+    assert_same_run(ray_report, local_report)
+    kinds = {r["kind"] for d in local_report["documents"] for r in d["removed"]}
+    assert "boilerplate" in kinds
+    assert sum(d["duplicate_kind"] == "contained" for d in local_report["documents"]) >= 10
+    assert list(kept_lines(tmp_path / "ray")) == [json.loads(line) for line in local.read_text(encoding="utf-8").splitlines()]
