@@ -139,6 +139,18 @@ def find_duplicates(
     return list(result.clusters), dict(result.duplicate_of)
 
 
+def find_boilerplate(
+    ledger: Ledger, clusters: list[Cluster], duplicate_of: dict[int, Duplicate | IndexedMatch],
+    rule: BoilerplateRule | None, index: IndexStore | None, before: int | None = None,
+) -> tuple[Boilerplate, Votes]:
+    """The batch's boilerplate given its first clusters and the votes of earlier batches, and its own votes."""
+    if rule is None or not ledger.line_keys:
+        return Boilerplate.none(), Votes.none()
+    votes = boilerplate_votes(ledger.line_keys, ledger.sites, CorpusResult(tuple(clusters), duplicate_of))
+    earlier = index.votes(np.unique(np.concatenate(ledger.line_keys)), before) if index is not None else None
+    return decide_boilerplate(ledger.line_keys, ledger.ids, votes, rule, earlier), votes
+
+
 def add_to_index(
     index: IndexStore, ledger: Ledger, duplicate_of: dict[int, Duplicate | IndexedMatch], corpus: CorpusOptions,
     batch: str, record: BatchRecord | None = None, votes: Votes | None = None,
@@ -223,15 +235,11 @@ def _run(
                          "re-run): matched against the batches before it, as the first time; the index is unchanged")
             before = plan.before if plan else None
             clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, before)
-            boilerplate, votes = Boilerplate.none(), Votes.none()
             rule = options.corpus.boilerplate_rule if options.corpus else None
-            if rule is not None and options.corpus is not None and ledger.sketches:
-                votes = boilerplate_votes(ledger.line_keys, ledger.sites, CorpusResult(tuple(clusters), duplicate_of))
-                earlier = index.votes(np.unique(np.concatenate(ledger.line_keys)), before) if index is not None else None
-                boilerplate = decide_boilerplate(ledger.line_keys, ledger.ids, votes, rule, earlier)
-                if boilerplate:
-                    _resketch(spool, ledger, boilerplate, rule, options, jobs if _parallel(sources) else 1)
-                    clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, before)
+            boilerplate, votes = find_boilerplate(ledger, clusters, duplicate_of, rule, index, before)
+            if boilerplate and rule is not None:
+                _resketch(spool, ledger, boilerplate, rule, options, jobs if _parallel(sources) else 1)
+                clusters, duplicate_of = find_duplicates(ledger, options.corpus, index, before)
             adds = index is not None and plan is not None and plan.rerun_of is None
             kept = len(ledger.ids) - len(duplicate_of) if adds else 0
             summary = _summary(ledger, duplicate_of, clusters, errors, warnings, started, out_name, report_path,

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup.corpus import CorpusResult, boilerplate_votes, decide_boilerplate, outcome
+from dedup.corpus import CorpusResult, outcome
 from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes
 from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
@@ -99,7 +99,7 @@ from dedup.engine.distributed.stars import (
     small_star,
     star_labels,
 )
-from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_duplicates
+from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_boilerplate, find_duplicates
 from dedup.engine.process import LineOptions
 from dedup.engine.session import (
     BatchPlan,
@@ -414,17 +414,14 @@ def _decide_on_driver(
     plan = plan_of(lambda: batch_digest(ledger.ids, documents["content_key"].tolist()))
     before = plan.before if plan else None
     clusters, duplicate_of = find_duplicates(ledger, corpus, index, before)
-    cutting, votes = None, None
+    cutting = None
     rule = corpus.boilerplate_rule
-    if rule is not None and ledger.sketches:
-        votes = boilerplate_votes(ledger.line_keys, ledger.sites, CorpusResult(tuple(clusters), duplicate_of))
-        earlier = index.votes(np.unique(np.concatenate(ledger.line_keys)), before) if index is not None else None
-        boilerplate = decide_boilerplate(ledger.line_keys, ledger.ids, votes, rule, earlier)
-        if boilerplate:
-            _resketch_rows(processed, ledger, documents["pos"].to_numpy(dtype=np.int64), boilerplate, rule, corpus,
-                           params, text_key)
-            clusters, duplicate_of = find_duplicates(ledger, corpus, index, before)
-            cutting = None if corpus.keep_boilerplate else (boilerplate, rule)
+    boilerplate, votes = find_boilerplate(ledger, clusters, duplicate_of, rule, index, before)
+    if boilerplate and rule is not None:
+        _resketch_rows(processed, ledger, documents["pos"].to_numpy(dtype=np.int64), boilerplate, rule, corpus,
+                       params, text_key)
+        clusters, duplicate_of = find_duplicates(ledger, corpus, index, before)
+        cutting = None if corpus.keep_boilerplate else (boilerplate, rule)
     positions = documents["pos"].to_numpy(dtype=np.int64)
     result = CorpusResult((), duplicate_of)
     rows = []
