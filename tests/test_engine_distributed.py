@@ -220,7 +220,8 @@ def test_a_cluster_with_an_indexed_member_is_dropped_whole_as_on_one_machine(tmp
     edited, edited_twice = article([opening, *news[1:]]), article([opening, second, *news[2:]])
     earlier = [article(news), ja[3]]  # an earlier batch
     # edited repeats the indexed article, edited_twice only edited (Jaccard 0.82; 0.71 to the indexed one):
-    # their cluster is dropped whole, edited_twice a duplicate of the indexed article too
+    # their cluster is dropped whole, edited_twice a duplicate of the indexed article too; the last text, the
+    # indexed article cut after six paragraphs, lies inside it
     texts = [edited_twice, ja[0], edited, japanese_repost(ja[3]), ja[3], ja[0], article(ENGLISH[:6])]
     with contextlib.closing(SqliteStore(tmp_path / "seen.sqlite")) as store:
         before = sketch(earlier, options.minhash)
@@ -228,7 +229,7 @@ def test_a_cluster_with_an_indexed_member_is_dropped_whole_as_on_one_machine(tmp
                                    [before]), {}, options, "day1")
         sketches = sketch(texts, options.minhash)
         indexed = match_index(store, params, sketches, options)
-    assert set(indexed) == {2, 3, 4}
+    assert set(indexed) == {2, 3, 4, 6} and indexed[6].kind.value == "contained"
     local = deduplicate(sketches, [len(t) for t in texts], options, indexed)
 
     processed, members = cluster_members(texts, options)
@@ -242,7 +243,7 @@ def test_a_cluster_with_an_indexed_member_is_dropped_whole_as_on_one_machine(tmp
     found = {index_of[row["pos"]]: outcome_of(pd.Series(row), 0) for row in duplicates.to_pylist()}
     assert found == expected
     assert {p: o.duplicate_of for p, o in found.items()} == {0: "old-news", 2: "old-news", 3: "old-ja3", 4: "old-ja3",
-                                                            5: "doc1"}
+                                                            5: "doc1", 6: "old-news"}
 
 
 def test_text_groups_read_files_byte_for_byte_and_write_the_local_files(tmp_path: Path) -> None:

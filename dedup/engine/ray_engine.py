@@ -518,7 +518,8 @@ def _index_hits(
     import ray
 
     refs = []
-    live = processed.select_columns(["pos", "error", "sig", "size", "exact"]).map_batches(live_signatures, batch_format="numpy")
+    live = processed.select_columns(["pos", "error", "sig", "size", "exact", "samples"]).map_batches(
+        live_signatures, batch_format="numpy")
     for batch in live.iter_batches(batch_format="numpy", batch_size=MATCH_ROWS):
         matches = match_index(index, params, sketches_of(batch, params), corpus, before)
         if matches:

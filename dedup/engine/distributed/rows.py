@@ -205,9 +205,10 @@ def sketches_of(columns: Any, params: IndexParams) -> Sketches:
 
 
 def live_signatures(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The documents that take part in matching (read, with shingles): position, signature, size, exact key."""
+    """The documents that take part in matching (read, with shingles): position, signature, size, exact key
+    and samples (if the batch has them)."""
     live = (batch["error"] == NO_ERROR) & (batch["size"] > 0)
-    return {name: batch[name][live] for name in ("pos", "sig", "size", "exact")}
+    return {name: batch[name][live] for name in ("pos", "sig", "size", "exact", "samples") if name in batch}
 
 
 def key_rows(batch: dict[str, np.ndarray], params: IndexParams) -> dict[str, np.ndarray]:
