@@ -19,7 +19,8 @@ and with at least ``min_weight`` of content. A line of paragraph weight is chrom
 one site (a cookie notice, a "related stories" teaser): shared by several sites, it is a
 story or a quote they all carry, and is left alone. Counting works on 64-bit keys of the
 normalised lines as numpy arrays: 8 bytes per distinct line of a document kept until the
-batch is decided, about 40 more per line while counting, and 24 bytes per vote row.
+batch is decided, a few sorted int64 columns while counting (benchmarks/boilerplate.py
+measures the peak per line), and 24 bytes per vote row.
 """
 from __future__ import annotations
 
@@ -116,10 +117,20 @@ class Votes:
 
 
 def _summed(key: np.ndarray, site: np.ndarray, units: np.ndarray) -> Votes:
+    """Rows summed per (key, site), sorted by key then site (one sort of two columns, no row copies)."""
     if len(key) == 0:
         return Votes.none()
-    pairs, inverse = np.unique(np.stack([key, site], axis=1), axis=0, return_inverse=True)
-    return Votes(pairs[:, 0].copy(), pairs[:, 1].copy(), np.bincount(inverse.ravel(), weights=units).astype(np.int64))
+    order = np.lexsort((site, key))
+    key, site, units = key[order], site[order], units[order]
+    starts = np.flatnonzero(_changes(key, site))
+    return Votes(key[starts], site[starts], np.add.reduceat(units, starts))
+
+
+def _changes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Where a sorted two-column sequence starts a new (first, second) pair."""
+    new = np.ones(len(first), dtype=bool)
+    new[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1])
+    return new
 
 
 def count_votes(keys_per_document: Sequence[np.ndarray], units: np.ndarray, sites: np.ndarray,
@@ -138,9 +149,15 @@ def count_votes(keys_per_document: Sequence[np.ndarray], units: np.ndarray, site
     keys = np.concatenate(keys_per_document).astype(np.int64)
     document = np.repeat(np.arange(len(lengths)), lengths)
     labels, unit_site = _site_of_units(units, sites)
-    pairs = np.unique(np.stack([keys, units[document]], axis=1), axis=0)  # one vote per (line, unit)
-    site = unit_site[np.searchsorted(labels, pairs[:, 1])]
-    return _summed(pairs[:, 0], site, np.ones(len(pairs), dtype=np.int64))
+    unit = units[document]
+    del document
+    order = np.lexsort((unit, keys))
+    keys, unit = keys[order], unit[order]
+    del order
+    distinct = _changes(keys, unit)  # one vote per (line, unit)
+    keys, unit = keys[distinct], unit[distinct]
+    site = unit_site[np.searchsorted(labels, unit)]
+    return _summed(keys, site, np.ones(len(keys), dtype=np.int64))
 
 
 def _site_of_units(units: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
