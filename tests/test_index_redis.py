@@ -615,7 +615,8 @@ def test_an_id_seen_in_two_batches_is_removed_everywhere(server, tmp_path: Path,
     assert removed.returncode == 0 and "removed 2 entries" in removed.stdout
     after = stats(server.url)
     assert after["documents"] == 0 and after["batches"] == {} and after["band_sets"] == 0
-    assert set(snapshot(server)) <= {b"dedup:" + k for k in (b"meta", b"next", b"sets", b"entries", b"gen", b"runs", b"identity")}
+    left = {k for k in snapshot(server) if not k.startswith(b"dedup:v:")}  # boilerplate votes are the batches', kept
+    assert left <= {b"dedup:" + k for k in (b"meta", b"next", b"sets", b"entries", b"gen", b"runs", b"identity")}
 
 
 def test_named_indexes_share_a_database_but_nothing_else(server, day_batches, dedup_exe: Path) -> None:
