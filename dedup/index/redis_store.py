@@ -52,6 +52,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -64,6 +65,7 @@ try:
 except ImportError:  # a dependency; a clear line all the same if it is missing
     redis = None  # type: ignore[assignment]
 
+from dedup.extras import require
 from dedup.index.bands import IndexParams
 from dedup.index.store import (
     BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, signature_bytes, signature_from_bytes,
@@ -97,8 +99,7 @@ class RedisStore(IndexStore):
         self._prefix = b"dedup:" + (name.encode("utf-8") + b":" if name else b"")
         self._band_prefix = self._prefix + b"b:"
         self._token: bytes | None = None  # our lock token while we hold the lock
-        if redis is None:
-            raise IndexAccessError(f"{self.location}: the redis Python package is not installed (pip install 'redis>=5')")
+        require("redis", "redis", "--index redis://")  # a missing extra is a usage error, not an index failure
         try:
             self._client = redis.Redis.from_url(
                 url,
@@ -365,11 +366,11 @@ class RedisStore(IndexStore):
             for name in ("ids", "exact"):
                 fix = client.pipeline(transaction=False)
                 for field, value in client.hscan_iter(self._key(name), count=2_000):
-                    numbers = _unpack_numbers(value)
-                    live = [n for n in numbers if n in stored]
-                    if live and len(live) != len(numbers):
-                        fix.hset(self._key(name), field, _pack_numbers(live))
-                    elif not live:
+                    listed = _unpack_numbers(value)
+                    still = [n for n in listed if n in stored]
+                    if still and len(still) != len(listed):
+                        fix.hset(self._key(name), field, _pack_numbers(still))
+                    elif not still:
                         fix.hdel(self._key(name), field)
                 fix.execute()
             pipe = client.pipeline(transaction=True)
@@ -576,11 +577,11 @@ class _Transaction:
             raise redis.ConnectionError("connection lost in the middle of the transaction")
         self._connected = True
 
-    def call(self, *args: object) -> object:
+    def call(self, *args: object) -> Any:  # a reply: whatever the command returns
         self._conn.send_command(*args)
         return self._conn.read_response()
 
-    def call_packed(self, command: bytes) -> object:
+    def call_packed(self, command: bytes) -> Any:
         self._conn.send_packed_command([command])
         return self._conn.read_response()
 
