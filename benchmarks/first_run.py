@@ -102,6 +102,7 @@ def main() -> None:
         big = corpus(work / "corpus", args.corpus_mb)
         clear_numba_cache(venv)
         big_auto = cold_and_warm(dedup, big, work, warm_runs=1)
+        clear_numba_cache(venv)
         big_compiled = cold_and_warm(dedup, big, work, {"DEDUP_KERNELS": "compiled"}, warm_runs=1)
         shutil.rmtree(work / "corpus-dedup", ignore_errors=True)
         big_plain = run([str(dedup), "clean", str(big), "--out", str(work / "corpus-dedup"), "--quiet"], work, {"DEDUP_KERNELS": "plain"})
