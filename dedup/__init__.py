@@ -9,10 +9,10 @@ The rest of the library is imported when first used (``dedup.clean_paths``,
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dedup.model import CleanOptions, CleanResult, Removal, RemovalKind
-from dedup.within import clean_document, make_options
+if TYPE_CHECKING:
+    from dedup.model import CleanOptions, CleanResult, Removal, RemovalKind
 
 __version__ = "0.1.0"
 __all__ = [
@@ -20,6 +20,10 @@ __all__ = [
     "RunOptions", "RunSummary", "__version__",
 ]
 _LAZY = {
+    "CleanOptions": "dedup.model",
+    "CleanResult": "dedup.model",
+    "Removal": "dedup.model",
+    "RemovalKind": "dedup.model",
     "clean_paths": "dedup.engine.local",
     "RunOptions": "dedup.options",
     "CorpusOptions": "dedup.match.documents",
@@ -29,6 +33,8 @@ _LAZY = {
 
 def clean_text(text: str, **options: Any) -> CleanResult:
     """Cleaned ``text`` and the spans removed from it; ``options`` are :class:`CleanOptions` fields."""
+    from dedup.within import clean_document, make_options  # numpy and the cleaning passes: not for ``dedup --help``
+
     return clean_document(text, make_options(**options))
 
 

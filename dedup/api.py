@@ -192,6 +192,7 @@ def batch_name(batch: str | None) -> str:
 
 
 def _document(item: str | Mapping[str, Any], number: int, options: RunOptions, taken: set[str]) -> Document:
+    text: object
     if isinstance(item, str):
         doc_id, text = str(number), item
     elif isinstance(item, Mapping):

@@ -12,6 +12,10 @@
   paragraphs, so no two files are duplicates of one another.
 - ``article``: joins paragraphs into a file's bytes (blank line between paragraphs, final
   newline), optionally with CRLF line endings and a UTF-8 BOM.
+
+Markers (pyproject.toml): ``slow``, ``ray``, ``redis``, ``browser``; the last two are added
+here to every test using the ``server`` or ``browser`` fixture. Every test has a timeout
+(pytest-timeout, ``timeout`` in pyproject.toml).
 """
 from __future__ import annotations
 
@@ -47,6 +51,18 @@ PARAGRAPHS = (  # sixteen unrelated paragraphs, so files built from disjoint set
     "The regional airport expects to handle a million passengers for the first time this year, thanks to new flights to three cities in southern Europe and North Africa.",
     "The water company admitted that ageing pipes under the high street leak thousands of litres every day, and promised to replace the worst sections before December.",
 )
+
+
+# Tiers: a test that uses one of these fixtures gets its marker, so ``-m "not redis and not browser"``
+# leaves out every test needing that service whatever module it is in.
+FIXTURE_MARKERS = {"server": "redis", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,7 @@ def test_countable_lines_leave_out_front_matter_code_structure_and_short_lines()
             "- a list item with enough words in it\n| a table | row with words |\n```\ncode line with words in it\n```\n"
             "Home\n" + COOKIE + "\nA paragraph of the article itself, long enough to count.\n")
     lines = countable_lines(text)
-    assert [text[l.start : l.end] for l in lines] == [COOKIE + "\n", "A paragraph of the article itself, long enough to count.\n"]
+    assert [text[line.start : line.end] for line in lines] == [COOKIE + "\n", "A paragraph of the article itself, long enough to count.\n"]
     assert key("THIS website uses cookies — to improve your experience. We’ll assume you’re OK with this.") == key(COOKIE)
 
 
@@ -201,7 +201,8 @@ def test_an_article_whose_lines_recur_nowhere_else_loses_nothing(tmp_path: Path)
 def test_chrome_seen_in_earlier_batches_is_recognised_and_a_rerun_changes_nothing(tmp_path: Path):
     stories = [r["text"] for r in real_page_records() if r["id"].endswith("-article")][:3]
     chrome = "Subscribe to our newsletter for the morning briefing"
-    day = lambda n: [{"id": f"d{n}", "text": f"{stories[n]}\n\n{chrome}\n", "url": f"https://news{n}.example/a"}]
+    def day(n):
+        return [{"id": f"d{n}", "text": f"{stories[n]}\n\n{chrome}\n", "url": f"https://news{n}.example/a"}]
     index = str(tmp_path / "seen.sqlite")
     first, _ = run(tmp_path, "day0", day(0), index=index, batch="day0")
     second, _ = run(tmp_path, "day1", day(1), index=index, batch="day1")
@@ -211,7 +212,8 @@ def test_chrome_seen_in_earlier_batches_is_recognised_and_a_rerun_changes_nothin
     assert [(r["documents"], r["seen_in"], r["text"]) for r in chrome_cuts] == [(3, None, chrome)]
     assert chrome not in texts["d2"]
     again, again_texts = run(tmp_path, "day2-again", day(2), index=index, batch="day2")
-    same = lambda records: {k: {f: v for f, v in d.items() if f not in ("input", "output")} for k, d in records.items()}
+    def same(records):
+        return {k: {f: v for f, v in d.items() if f not in ("input", "output")} for k, d in records.items()}
     assert same(again) == same(third) and again_texts == texts  # matched against the index before day2, as the first time
 
 

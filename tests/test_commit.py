@@ -210,6 +210,7 @@ def restore_index(index: str, saved: object) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a run killed at each of its file operations: 30-90 s on a loaded machine
 @pytest.mark.parametrize("records", [False, True], ids=["folder", "jsonl"])
 def test_a_kill_at_any_point_leaves_one_run_whole_sqlite(tmp_path: Path, records: bool) -> None:
     index = str(tmp_path / "seen.sqlite")
@@ -218,6 +219,7 @@ def test_a_kill_at_any_point_leaves_one_run_whole_sqlite(tmp_path: Path, records
 
 @pytest.mark.slow
 @pytest.mark.redis
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("records", [False, True], ids=["folder", "jsonl"])
 def test_a_kill_at_any_point_leaves_one_run_whole_redis(tmp_path: Path, records: bool, server) -> None:  # noqa: F811
     sweep(tmp_path, server.url, records, lambda: server.client().flushdb())

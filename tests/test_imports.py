@@ -17,6 +17,8 @@ would sit on a cycle through ``dedup/__init__.py``.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -160,3 +162,12 @@ def test_no_private_datasketch_name_is_imported() -> None:
         for dotted in ([f"{module}.{n}" for n in names] or [module]) if private(dotted)
     )
     assert not wrong, "private datasketch names: " + "; ".join(wrong)
+
+
+def test_the_help_imports_neither_numpy_nor_the_library() -> None:
+    """``dedup --help`` is quick: click and the CLI module, none of numpy, numba, datasketch, scipy."""
+    code = ("import sys\nfrom dedup.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'numba', 'datasketch', 'scipy') "
+            "or m.startswith('dedup.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "['dedup.cli', 'dedup.errors', 'dedup.extras']"

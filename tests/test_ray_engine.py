@@ -24,7 +24,7 @@ from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
 from dedup.index.sqlite import SqliteStore  # noqa: E402
 from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost  # noqa: E402
 
-pytestmark = [pytest.mark.ray, pytest.mark.slow]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(1200)]  # a Ray Data run with shuffles: 6 min at load 12
 OPTIONS = RunOptions(id_key="id", show_progress=False, html=False)
 NEWS = ENGLISH + OTHER_ENGLISH
 OPENING = "A different opening paragraph about the weather in the valley and the new bridge over the river."

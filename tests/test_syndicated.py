@@ -52,7 +52,7 @@ def test_real_pages_with_their_articles_are_found_with_the_defaults(tmp_path: Pa
 # re-post recall 0.18 (54/294), pair recall 0.13, precision 0.72 (84 true of 116 predicted pairs; 30
 # wrong pairs of one site). A re-post in another site's chrome is neither 0.8 alike nor 0.9 inside
 # its original; see benchmarks/syndicated.md. With the lines that 3 or more pages of a host share
-# removed first (syndicated.strip_site_lines), the same build gives 0.95 / 0.94 at precision 1.00.
+# removed first (syndicated.strip_site_lines), the same build gives 0.949 / 0.935 at precision 1.000.
 @pytest.mark.xfail(strict=True, reason="issue 13: syndicated re-posts in other sites' chrome are not found yet "
                                        "(re-post recall 0.18, pair recall 0.13, precision 0.72 on this build at b232a97)")
 def test_syndicated_reposts_are_found_with_the_defaults(tmp_path: Path, benchmarks) -> None:

@@ -310,8 +310,8 @@ def _open_outputs(
         if report is not None:
             check_out_file(report, files, "report")
         parquet = target.lower().endswith(PARQUET_SUFFIXES)
-        writer = (ParquetWriter if parquet else JsonlWriter)(target, run, options.write_duplicates)
-        return writer, target, report
+        records: JsonlWriter = (ParquetWriter if parquet else JsonlWriter)(target, run, options.write_duplicates)
+        return records, target, report
     folder = Path(out) if out is not None else default_out_dir(paths)
     new = not folder.exists()
     check_out_dir(folder, paths, files)

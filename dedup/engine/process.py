@@ -37,7 +37,7 @@ class Processed:
     record: bytes  # its report record (JSON) without the corpus-level fields
     warnings: tuple[str, ...]
     content_key: bytes = b""  # XXH3 of the original text: with the id, what tells a re-run of a batch
-    line_keys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # its lines that may be boilerplate
+    line_keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # its lines that may be boilerplate
     site: int = NO_SITE
     bom: bool = False
     is_record: bool = False

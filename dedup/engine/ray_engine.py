@@ -113,6 +113,7 @@ from dedup.engine.session import (
     write_html,
 )
 from dedup.errors import OutputError, UsageError
+from dedup.extras import require_ray
 from dedup.index.bands import IndexParams
 from dedup.index.matching import match_index
 from dedup.index.store import BatchRecord, IndexStore, batch_digest
@@ -331,10 +332,7 @@ def _open_folder(
 
 def _start_ray(address: str | None) -> None:
     """Join the session this process already has, or the cluster at ``address``, or start a local Ray."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise UsageError(f"--engine ray needs Ray: pip install 'dedup[ray]' ({exc})") from None
+    ray = require_ray()
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
 
@@ -623,7 +621,7 @@ class DuplicatesByFile:
 
         refs: dict[int, Any] = {}
         pending: list[Any] = []
-        current = None
+        current: Any = None  # the part being gathered
         of_index = 0
 
         def flush() -> None:

@@ -53,6 +53,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -66,14 +67,15 @@ except ImportError:  # a dependency; a clear line all the same if it is missing
     redis = None  # type: ignore[assignment]
 
 from dedup.decide.boilerplate import Votes
+from dedup.extras import require
 from dedup.index.bands import IndexParams
 from dedup.index.store import (
     ANCHOR_BAND, BatchRecord, IndexAccessError, IndexedDocument, IndexStore, LockWait, containment_postings,
     samples_bytes, samples_from_bytes, signature_bytes, signature_from_bytes,
 )
-from dedup.signatures.samples import coarse_cut
 from dedup.locks import describe_holder, holder_line
 from dedup.match.lsh import band_keys
+from dedup.signatures.samples import coarse_cut
 
 _HEADER = struct.Struct("<qqqII")  # chars, size, exact key, len(id), len(batch); then id, batch, signature
 _READ_CHUNK = 2_000  # HMGET fields / SUNION commands per round trip
@@ -115,8 +117,7 @@ class RedisStore(IndexStore):
         self._prefix = b"dedup:" + (name.encode("utf-8") + b":" if name else b"")
         self._band_prefix = self._prefix + b"b:"
         self._token: bytes | None = None  # our lock token while we hold the lock
-        if redis is None:
-            raise IndexAccessError(f"{self.location}: the redis Python package is not installed (pip install 'redis>=5')")
+        require("redis", "redis", "--index redis://")  # a missing extra is a usage error, not an index failure
         try:
             self._client = redis.Redis.from_url(
                 url,
@@ -357,13 +358,13 @@ class RedisStore(IndexStore):
                     yield ("HSET", self._key("samples"), *(x for pair in blobs[first : first + _HSET_PAIRS] for x in pair))
                 postings = [(name, n) for n, d in zip(numbers, documents) for name in self._postings(d, cut)]
                 for first in range(0, len(postings), _SCRIPT_DOCS * 20):
-                    chunk = postings[first : first + _SCRIPT_DOCS * 20]
-                    yield ("EVAL", _ADD_MEMBERS, len(chunk), *(name for name, _ in chunk), *(n for _, n in chunk))
-                rows = list(zip(votes.key.tolist(), votes.site.tolist(), votes.units.tolist())) if votes is not None else []
-                for first in range(0, len(rows), _SCRIPT_DOCS * 20):
-                    chunk = rows[first : first + _SCRIPT_DOCS * 20]
-                    yield ("EVAL", _ADD_VOTES, len(chunk), *(self._vote_name(k) for k, _, _ in chunk),
-                           *(x for _, site, units in chunk for x in (f"{site}:{start}", units)))
+                    members = postings[first : first + _SCRIPT_DOCS * 20]
+                    yield ("EVAL", _ADD_MEMBERS, len(members), *(name for name, _ in members), *(n for _, n in members))
+                vote_rows = list(zip(votes.key.tolist(), votes.site.tolist(), votes.units.tolist())) if votes is not None else []
+                for first in range(0, len(vote_rows), _SCRIPT_DOCS * 20):
+                    counted = vote_rows[first : first + _SCRIPT_DOCS * 20]
+                    yield ("EVAL", _ADD_VOTES, len(counted), *(self._vote_name(k) for k, _, _ in counted),
+                           *(x for _, site, units in counted for x in (f"{site}:{start}", units)))
                 for first in range(0, len(documents) if bands else 0, _SCRIPT_DOCS):
                     rows = keys[first : first + _SCRIPT_DOCS]
                     yield _resp(["EVAL", _ADD_BANDS, rows.size], self._resp_names(rows), rows.size, [bands, *numbers[first : first + len(rows)]])
@@ -454,11 +455,11 @@ class RedisStore(IndexStore):
             for name in ("ids", "exact"):
                 fix = client.pipeline(transaction=False)
                 for field, value in client.hscan_iter(self._key(name), count=2_000):
-                    numbers = _unpack_numbers(value)
-                    live = [n for n in numbers if n in stored]
-                    if live and len(live) != len(numbers):
-                        fix.hset(self._key(name), field, _pack_numbers(live))
-                    elif not live:
+                    listed = _unpack_numbers(value)
+                    still = [n for n in listed if n in stored]
+                    if still and len(still) != len(listed):
+                        fix.hset(self._key(name), field, _pack_numbers(still))
+                    elif not still:
                         fix.hdel(self._key(name), field)
                 fix.execute()
             pipe = client.pipeline(transaction=True)
@@ -665,11 +666,11 @@ class _Transaction:
             raise redis.ConnectionError("connection lost in the middle of the transaction")
         self._connected = True
 
-    def call(self, *args: object) -> object:
+    def call(self, *args: object) -> Any:  # a reply: whatever the command returns
         self._conn.send_command(*args)
         return self._conn.read_response()
 
-    def call_packed(self, command: bytes) -> object:
+    def call_packed(self, command: bytes) -> Any:
         self._conn.send_packed_command([command])
         return self._conn.read_response()
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-try:
-    from datatrove.data import Document, DocumentsPipeline
-    from datatrove.pipeline.base import PipelineStep
-except ImportError as exc:  # the step needs datatrove itself; the rest of dedup does not
-    raise ImportError("dedup.integrations.datatrove needs the 'datatrove' extra: pip install 'dedup[datatrove]'") from exc
-
 from dedup.api import Index, deduplicate
+from dedup.extras import require
 from dedup.options import RunOptions
+
+require("datatrove", "datatrove", "dedup.integrations.datatrove")  # the step needs datatrove itself; the rest of dedup does not
+from datatrove.data import Document, DocumentsPipeline  # noqa: E402
+from datatrove.pipeline.base import PipelineStep  # noqa: E402
 
 
 class DedupStep(PipelineStep):

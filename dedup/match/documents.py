@@ -156,7 +156,7 @@ def exact_matches(exact_keys: Sequence[int], sizes: Sequence[int]) -> list[Docum
     return matches
 
 
-def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions) -> Iterator[tuple[int, int]]:
+def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: CorpusOptions) -> Iterator[tuple[int, int]]:
     """Pairs (earlier, later) that share an LSH band, each once; empty documents take no part."""
     if options.lsh_backend == "datasketch":
         yield from _datasketch_candidates(signatures, sizes, options)
@@ -181,7 +181,7 @@ def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int], options: Corpus
 
 
 def _datasketch_candidates(
-    signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions
+    signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: CorpusOptions
 ) -> Iterator[tuple[int, int]]:
     lsh = MinHashLSH(
         threshold=options.candidate_threshold, num_perm=options.minhash.num_perm, weights=options.lsh_weights
@@ -203,12 +203,12 @@ def near_matches(
     """Verified near and contained pairs (exact ones are left to :func:`exact_matches`).
 
     LSH candidates first; then, with samples, the documents inside a longer one that
-    banding did not reach (:func:`dedup.match.containment.contained_pairs`).
+    banding did not reach (:func:`dedup.match.containment.containment_candidates`).
     """
-    first_of_key = {}
+    first_of_key: dict[int, int] = {}
     for position, key in enumerate(exact_keys):
         first_of_key.setdefault(key, position)
-    representative = np.array([first_of_key[k] == p for p, k in enumerate(exact_keys)], dtype=bool)
+    representative = np.array([first_of_key[k] == p for p, k in enumerate(exact_keys)], dtype=np.bool_)
     live_sizes = np.where(representative, sizes, 0)
     matches = []
     for first, second in lsh_candidates(signatures, live_sizes, options):

@@ -35,7 +35,7 @@ class UnitMatch:
     contained: int | None = None
 
 
-def exact_pairs(keys: Sequence[str], eligible: Sequence[bool]) -> list[UnitMatch]:
+def exact_pairs(keys: Sequence[str], eligible: Sequence[bool] | np.ndarray) -> list[UnitMatch]:
     """Pairs of eligible units with equal non-empty keys.
 
     A text repeated k times gives all k(k-1)/2 pairs, so that a third copy is still tied
@@ -48,7 +48,7 @@ def exact_pairs(keys: Sequence[str], eligible: Sequence[bool]) -> list[UnitMatch
             first = first_of.setdefault(key, unit)
             if first != unit:
                 groups.setdefault(first, [first]).append(unit)
-    matches = []
+    matches: list[UnitMatch] = []
     for first in sorted(groups):  # keys in order of first occurrence
         members = groups[first]
         if len(members) <= _MAX_EXACT_GROUP:

@@ -4,7 +4,8 @@ Readers catch the failures they know (missing file, bad JSON, truncated stream) 
 them well; this catches the ones nobody has met yet, so a new kind of corruption is one
 error line for one input and never a traceback that stops the run. Only what is not
 about the input passes through: KeyboardInterrupt and SystemExit (not ``Exception``)
-and MemoryError (the machine, not the file).
+MemoryError (the machine, not the file) and MissingExtra (an optional dependency not
+installed: a usage error for the whole run).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 from dedup.errors import InputError
+from dedup.extras import MissingExtra
 
 T = TypeVar("T")
 # Control characters (C0, DEL, C1) and the Unicode line separators, shown as escapes so
@@ -44,7 +46,7 @@ def guarded(name: str, items: Iterator[T | InputError]) -> Iterator[T | InputErr
             yield item
     except InputError as exc:
         yield exc
-    except MemoryError:
+    except (MemoryError, MissingExtra):  # the machine or the installation, not the input
         raise
     except Exception as exc:  # noqa: BLE001 - the point of this function
         yield input_error(name, f"cannot read further after {count} records ({describe(exc)}); stopped there")

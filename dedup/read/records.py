@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from dedup.errors import InputError
+from dedup.extras import require
 from dedup.read.document import Document
 from dedup.read.guard import describe, guarded, input_error
 from dedup.read.streams import STDIN, STDIN_NAME, CorruptStream, NotRegularFile, open_bytes, open_regular
@@ -160,7 +161,7 @@ def read_parquet(
 def _parquet(
     path: str, text_key: str, id_key: str | None, batch_rows: int, max_record_bytes: int
 ) -> Iterator[Document | InputError]:
-    import pyarrow.parquet as pq
+    pq = require("pyarrow.parquet", "parquet", "reading .parquet")
 
     try:
         stream = open_regular(path)

@@ -19,7 +19,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
+from dedup.extras import require
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -164,7 +164,8 @@ class _ZstdReader(io.RawIOBase):
 
     def __init__(self, raw: BinaryIO):
         self._raw = raw
-        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._zstd = require("zstandard", "zstd", "reading .zst")
+        self._frame = self._zstd.ZstdDecompressor().decompressobj()
         self._in_frame = False
         self._out = memoryview(b"")
 
@@ -193,9 +194,9 @@ class _ZstdReader(io.RawIOBase):
                 chunk = b""
                 if self._frame.eof:
                     chunk = self._frame.unused_data
-                    self._frame = zstandard.ZstdDecompressor().decompressobj()
+                    self._frame = self._zstd.ZstdDecompressor().decompressobj()
                     self._in_frame = False
-        except zstandard.ZstdError as exc:
+        except self._zstd.ZstdError as exc:
             raise CorruptStream("zstd", str(exc) or "ZstdError") from None
         return b"".join(out)
 
@@ -208,10 +209,11 @@ class _ZstdReader(io.RawIOBase):
 
 def open_output_bytes(path: Path, target: Path) -> BinaryIO:
     """A writable binary stream on ``path`` that compresses by the extension of ``target``."""
-    raw = open(path, "wb")  # noqa: SIM115
     name = target.name.lower()
+    zstd = require("zstandard", "zstd", "writing .zst") if name.endswith((".zst", ".zstd")) else None
+    raw = open(path, "wb")  # noqa: SIM115
     if name.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[return-value]
-    if name.endswith((".zst", ".zstd")):
-        return zstandard.ZstdCompressor().stream_writer(raw, closefd=True)  # type: ignore[return-value]
+    if zstd is not None:
+        return zstd.ZstdCompressor().stream_writer(raw, closefd=True)
     return raw

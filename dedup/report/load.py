@@ -105,7 +105,9 @@ def _jsonl_texts(path: str, lines: Mapping[int, str], text_key: str) -> dict[str
 
 
 def _parquet_texts(path: str, rows: Mapping[int, str], text_key: str) -> dict[str, str]:
-    import pyarrow.parquet as pq
+    from dedup.extras import require
+
+    pq = require("pyarrow.parquet", "parquet", "reading .parquet")
 
     found, row = {}, 0
     try:

@@ -13,7 +13,7 @@ import click
 
 from dedup.report.load import DocumentTexts, ReportError, boilerplate_blocks
 
-_STYLE = {"+": {"fg": "green"}, "-": {"fg": "red"}, "@": {"fg": "cyan"}}
+_STYLE: dict[str, dict[str, Any]] = {"+": {"fg": "green"}, "-": {"fg": "red"}, "@": {"fg": "cyan"}}
 
 
 def summary_lines(report: Mapping[str, Any]) -> list[str]:

@@ -84,7 +84,7 @@ def document_blocks(
         blank.append(not body.strip())
         fence.append(_FENCE.match(body) is not None)
 
-    protected = _protected_lines(blank, fence, lambda i: text[starts[i] : ends[i]])
+    protected = _protected_lines(blank, fence, lambda i: text[starts[i] : ends[i]])  # noqa: F821 - called before the del below
     start, end, line_end = array("q"), array("q"), array("q")
     kinds: list[BlockKind] = []
     for number in range(len(starts)):

@@ -3,7 +3,9 @@
 Everything else in dedup is numpy; these two loops are not, because they are the whole
 cost of corpus deduplication and numpy cannot fuse them: it would materialise a
 (shingles × permutations) matrix per step. numba compiles them once (cached on disk)
-into loops the CPU vectorises over the permutations.
+into loops the CPU vectorises over the permutations. Callers get them through
+:mod:`dedup.signatures.sized`, which uses their plain twins (:mod:`dedup.signatures.plain`)
+until a process has done enough work to repay compiling.
 
 The arithmetic follows datasketch exactly, so signatures are bit-identical to
 ``datasketch.MinHash(num_perm, seed, hashfunc=xxhash.xxh32_intdigest)``:
@@ -183,19 +185,4 @@ def minhash_legacy(hashes, offsets, a, b):
                 v = x & _LOW32
                 if v < row[p]:
                     row[p] = v
-    return out
-
-
-@njit(cache=True)
-def distinct_counts(hashes, offsets):
-    """Number of distinct hashes in each run ``hashes[offsets[d]:offsets[d+1]]`` (set sizes for containment)."""
-    n_docs = offsets.shape[0] - 1
-    out = np.zeros(n_docs, dtype=np.int64)
-    for d in range(n_docs):
-        run = np.sort(hashes[offsets[d] : offsets[d + 1]])
-        count = 0
-        for i in range(run.shape[0]):
-            if i == 0 or run[i] != run[i - 1]:
-                count += 1
-        out[d] = count
     return out

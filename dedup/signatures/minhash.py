@@ -23,8 +23,8 @@ from datasketch import LeanMinHash, MinHash
 from xxhash import xxh3_64_intdigest
 
 from dedup.segment.normalise import cjk_share, normalise, words
-from dedup.signatures.kernels import distinct_counts, minhash_affine32, minhash_legacy
 from dedup.signatures.samples import Samples, sample_hashes
+from dedup.signatures.sized import distinct_counts, minhash_affine32, minhash_legacy
 from dedup.signatures.shingles import hash_ngrams
 
 SCHEMES = ("affine32", "legacy")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.signatures.kernels import ngram_hashes
+from dedup.signatures.sized import ngram_hashes
 
 CHUNK_CHARS = 1 << 20
 

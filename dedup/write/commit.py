@@ -175,7 +175,7 @@ def sweep_leftovers(folder: Path, names: Iterable[str] | None = None) -> list[st
     With ``names`` (beside an output file, in a folder that holds other people's files too)
     only the temporary files of those output names are considered, and no folders.
     """
-    removed = []
+    removed: list[str] = []
     if not folder.is_dir():
         return removed
     prefixes = tuple(f".{n}." for n in names) if names is not None else None

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from dedup.extras import require
 from dedup.read.streams import open_output_bytes
 from dedup.write.commit import (
     BOOKKEEPING, JOURNAL_SUFFIX, LOCK_SUFFIX, MANIFEST_SUFFIX, STAGING_PREFIX, TMP_SUFFIX, Publication, manifest_bytes, read_manifest, sidecar,
@@ -211,6 +212,7 @@ class ParquetWriter(JsonlWriter):
     _BATCH = 4096
 
     def __init__(self, path: str, run: str, write_duplicates: bool = False) -> None:
+        require("pyarrow.parquet", "parquet", "writing .parquet")
         super().__init__(path, run, write_duplicates)
         self._batches: dict[str, list[dict[str, Any]]] = {}
         self._spools: dict[str, list[str]] = {}

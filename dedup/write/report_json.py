@@ -61,8 +61,8 @@ def dumps(value: Any) -> str:
 def write_report(
     path: str | os.PathLike[str],
     summary: RunSummary,
-    documents: Iterable[dict[str, Any]],
-    clusters: Iterable[dict[str, Any]],
+    documents: Iterable[dict[str, Any] | str],
+    clusters: Iterable[dict[str, Any] | str],
     before_publish: Callable[[], None] | None = None,
 ) -> None:
     """Write report.json atomically, streaming ``documents`` (records in input order).

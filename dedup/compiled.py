@@ -1,0 +1,91 @@
+"""Compiled kernels that are compiled only once the work repays it.
+
+A numba kernel costs seconds to compile the first time a process of a new install calls it
+(then ``cache=True`` keeps it on disk: loading it later costs a few tens of milliseconds,
+plus numba's own import). A run on a few articles is over before that pays back, so each
+kernel is paired with a plain version (numpy, or Python around a C library) that gives the
+same result bit for bit, and :func:`sized_kernel` picks one per call:
+
+- the plain version while the work done by this kernel in this process stays under its
+  threshold, so a small run never imports numba;
+- the compiled one once the work passes it, and from then on in this process. The
+  threshold is the work the plain version does in about the time compiling takes, so a run
+  is never more than about twice as slow as with a warm cache (the ski-rental rule);
+  when numba's cache already holds the kernel (found next to the kernel's module, or under
+  ``NUMBA_CACHE_DIR``) the much lower ``warm`` threshold applies, as loading is cheap.
+
+``DEDUP_KERNELS=compiled`` or ``=plain`` forces one side (benchmarks, comparisons).
+
+A new kernel: write it in its own module with ``@njit(cache=True)`` as usual, write the
+plain twin with the same arguments and results, and bind the pair where callers import it::
+
+    ngram_hashes = sized_kernel("dedup.signatures.kernels", "ngram_hashes", plain.ngram_hashes,
+                                work=lambda data, *_: data.shape[0], cold=..., warm=...)
+"""
+from __future__ import annotations
+
+import glob
+import importlib
+import importlib.util
+import os
+from collections.abc import Callable
+from typing import Any
+
+
+class SizedKernel:
+    """Calls ``plain`` or the compiled ``module.name`` by the work done so far (see the module doc)."""
+
+    def __init__(self, module: str, name: str, plain: Callable[..., Any], work: Callable[..., int], cold: int, warm: int):
+        self.module = module
+        self.name = name
+        self.plain = plain
+        self.work = work
+        self.cold = cold
+        self.warm = warm
+        self.done = 0  # work units done by this kernel in this process
+        self._compiled: Callable[..., Any] | None = None
+        self._threshold: int | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        mode = os.environ.get("DEDUP_KERNELS", "auto")
+        if mode == "plain":
+            return self.plain(*args)
+        if self._compiled is None and mode != "compiled":
+            self.done += self.work(*args)
+            if self.done < self.threshold():
+                return self.plain(*args)
+        return self.compiled()(*args)
+
+    def compiled(self) -> Callable[..., Any]:
+        """The numba dispatcher (importing numba and compiling or loading the kernel on its first call)."""
+        if self._compiled is None:
+            self._compiled = getattr(importlib.import_module(self.module), self.name)
+        return self._compiled
+
+    def threshold(self) -> int:
+        if self._threshold is None:
+            self._threshold = self.warm if self.cached() else self.cold
+        return self._threshold
+
+    def cached(self) -> bool:
+        """Whether numba's on-disk cache seems to hold this kernel (its index file exists)."""
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or spec.origin is None:
+            return False
+        folder, file = os.path.split(spec.origin)
+        pattern = f"{os.path.splitext(file)[0]}.{self.name}-*.nbi"
+        places = [os.path.join(folder, "__pycache__", pattern)]
+        if os.environ.get("NUMBA_CACHE_DIR"):
+            places.append(os.path.join(os.environ["NUMBA_CACHE_DIR"], "**", pattern))
+        return any(glob.glob(place, recursive=True) for place in places)
+
+
+def sized_kernel(
+    module: str, name: str, plain: Callable[..., Any], *, work: Callable[..., int], cold: int, warm: int
+) -> SizedKernel:
+    """The kernel ``module.name`` (compiled with numba), or ``plain`` while the work is too small to repay it.
+
+    ``work(*args)`` measures a call's work in any unit; ``cold`` and ``warm`` are the thresholds in
+    that unit without and with numba's cache holding the kernel.
+    """
+    return SizedKernel(module, name, plain, work, cold, warm)
