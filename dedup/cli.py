@@ -144,7 +144,7 @@ def clean_command() -> click.Command:
     @click.option("--marker", "markers", multiple=True, metavar="REGEX", help="Extra continuation-marker line pattern (repeatable).")
     @click.option("--shingle-size", type=click.IntRange(2, 32), default=_CLEAN.shingle_size, show_default=True, help="Characters per shingle inside a document.")
     @click.option("--near-threshold", type=click.FloatRange(0.0, 1.0), default=_CLEAN.near_threshold, show_default=True, help="Jaccard similarity from which two paragraphs or sentences of a document are near-duplicates.")
-    @click.option("--containment-threshold", type=click.FloatRange(0.0, 1.0), default=_CLEAN.containment_threshold, show_default=True, help="Share of a paragraph (or document) found in a longer one from which it counts as contained.")
+    @click.option("--containment-threshold", type=click.FloatRange(0.0, 1.0), default=None, help=f"Share of a paragraph (or document) found in a longer one from which it counts as contained [default: {_CLEAN.containment_threshold} for paragraphs, {_CORPUS.containment_threshold} for documents].")
     @click.option("--min-sentence-weight", type=click.IntRange(min=1), default=_CLEAN.min_sentence_weight, show_default=True, help="Size (Latin letters; a CJK character counts 2) from which a repeated sentence is removed.")
     @click.option("--min-block-weight", type=click.IntRange(min=1), default=_CLEAN.min_block_weight, show_default=True, help="Size from which a line is a paragraph that can be removed on its own.")
     @click.option("--within-only", is_flag=True, help="Only clean inside documents; do not look for duplicate documents.")
@@ -184,7 +184,7 @@ def clean_command() -> click.Command:
         clean_options = CleanOptions(
             shingle_size=shingle_size,
             near_threshold=near_threshold,
-            containment_threshold=containment_threshold,
+            containment_threshold=_CLEAN.containment_threshold if containment_threshold is None else containment_threshold,
             min_sentence_weight=min_sentence_weight,
             min_block_weight=min_block_weight,
             keep_markers=keep_markers,
@@ -192,7 +192,7 @@ def clean_command() -> click.Command:
         )
         corpus = None if within_only else CorpusOptions(
             threshold=threshold,
-            containment_threshold=containment_threshold,
+            containment_threshold=_CORPUS.containment_threshold if containment_threshold is None else containment_threshold,
             lsh_threshold=lsh_threshold,
             lsh_backend=lsh_backend,
             keep=keep,

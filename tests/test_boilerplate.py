@@ -36,12 +36,13 @@ def decide(texts: list[str], units: list[int], sites: list[int] | None = None):
     return boilerplate_of(votes, RULE)
 
 
-def test_countable_lines_leave_out_front_matter_code_structure_and_short_lines():
+def test_countable_lines_leave_out_front_matter_code_structure_and_lines_without_letters():
     text = ("---\ntitle: A post\ndraft: false and more words here\n---\n## Summary of the whole thing\n"
             "- a list item with enough words in it\n| a table | row with words |\n```\ncode line with words in it\n```\n"
-            "Home\n" + COOKIE + "\nA paragraph of the article itself, long enough to count.\n")
+            "* * *\nHome\n" + COOKIE + "\nA paragraph of the article itself, long enough to count.\n")
     lines = countable_lines(text)
-    assert [text[line.start : line.end] for line in lines] == [COOKIE + "\n", "A paragraph of the article itself, long enough to count.\n"]
+    assert [text[line.start : line.end] for line in lines] == [
+        "Home\n", COOKIE + "\n", "A paragraph of the article itself, long enough to count.\n"]
     assert key("THIS website uses cookies — to improve your experience. We’ll assume you’re OK with this.") == key(COOKIE)
 
 
@@ -96,7 +97,9 @@ def test_real_site_chrome_is_found_and_the_articles_own_lines_are_not():
     assert len(everywhere) > 5
     article_keys = {int(k) for r in records if r["id"].endswith("-article") for k in keys_of(r["text"])}
     cut = {int(k) for k in everywhere}
-    assert len(cut & article_keys) <= 0.002 * len(article_keys)
+    # 9 of the 3,653 distinct article lines: labels such as "STAFF", "Disclaimer", "UP NEXT", "Don't Miss",
+    # "GIRLS SOCCER", which the articles' extraction kept and three sites' chrome has too
+    assert len(cut & article_keys) <= 0.005 * len(article_keys)
 
 
 def test_the_samples_share_no_boilerplate_among_themselves():

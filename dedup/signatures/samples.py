@@ -7,8 +7,8 @@ it without flooding the candidates. A fixed-rate sample (FracMinHash, as in sour
 each distinct shingle hash ``h`` with ``h < 2**32 / scale``: the same shingle is sampled in
 every document that has it, so the share of the smaller document's sample found in the
 larger one's estimates containment without bias, whatever the sizes. One sample costs
-4 bytes; at scale 8 that is one per 8 distinct shingles (about 0.1 byte per byte of
-English text, 0.2 of Japanese).
+4 bytes; at the default scale 4 that is one per 4 distinct shingles (0.14 byte per byte of
+real English pages, 0.21 of the Japanese samples, 0.245 on the generated corpus benchmark).
 """
 from __future__ import annotations
 
