@@ -20,6 +20,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is installed by the README's test set-up") if os.environ.get("CI") != "true" else __import__("ray")
 
 from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
+from dedup.match.documents import CorpusOptions  # noqa: E402
 from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
 from dedup.index.sqlite import SqliteStore  # noqa: E402
 from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost  # noqa: E402
@@ -168,15 +169,20 @@ def test_ray_with_an_index_over_two_days_and_a_rerun_gives_the_local_results(day
 def test_the_distributed_path_with_a_killed_worker_gives_the_local_results(days, fault, tmp_path: Path) -> None:
     """Shuffles instead of the driver, index matches joined onto the clusters. (Star rounds instead of scipy
     would add three group-bys a round: a minute here; test_engine_distributed runs them bucket by bucket.)"""
-    index = tmp_path / "seen.sqlite"
-    clean_paths([days["day1"]], tmp_path / "day1.jsonl", replace(OPTIONS, index=str(index), batch="day1"))
+    # the distributed path finds neither containment inside its batch nor boilerplate (it says so): compared with
+    # the local engine without them
+    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30, boilerplate_min_docs=0))
+    index, local_index = tmp_path / "seen.sqlite", tmp_path / "local.sqlite"
+    for day in ("day1", "day2"):
+        clean_paths([days[day]], tmp_path / f"local-{day}.jsonl", replace(options, index=str(local_index), batch=day))
+    clean_paths([days["day1"]], tmp_path / "day1.jsonl", replace(options, index=str(index), batch="day1"))
     fault.unlink()  # the next block to be cleaned kills its worker once
-    clean_with_ray([days["day2"]], tmp_path / "out", replace(OPTIONS, index=str(index), batch="day2"),
-                   max_driver_documents=0)
+    clean_with_ray([days["day2"]], tmp_path / "out", replace(options, index=str(index), batch="day2"), max_driver_documents=0)
     assert fault.exists(), "no worker was killed"
-    assert_same_run(report_of(tmp_path / "out" / "report.json"), report_of(days["root"] / "local-day2.jsonl.report.json"))
-    assert list(kept_lines(tmp_path / "out")) == local_kept(days, "day2")
-    assert index_content(index) == index_content(days["root"] / "local.sqlite")
+    assert_same_run(report_of(tmp_path / "out" / "report.json"), report_of(tmp_path / "local-day2.jsonl.report.json"))
+    local_lines = (tmp_path / "local-day2.jsonl").read_text(encoding="utf-8").splitlines()
+    assert list(kept_lines(tmp_path / "out")) == [json.loads(line) for line in local_lines]
+    assert index_content(index) == index_content(local_index)
 
 
 def test_text_folders_on_ray_give_the_local_files_with_the_report_elsewhere(run_cli, tmp_path: Path) -> None:

@@ -249,9 +249,11 @@ def _run(
             read_errors = _frame(processed.select_columns(["pos", "error"]).map_batches(_error_rows, batch_format="pandas"),
                                  ["pos", "error"]).sort_values("pos")["error"]
             decision = _decide_distributed(processed, corpus, params, partitions, index, plan_of, max_local_edges)
-            if corpus.boilerplate_rule is not None:
-                note(f"boilerplate is found on the driver path only (up to {max_driver_documents:,} documents): none "
-                     "was cut from this run's documents, and their similarity includes it")
+            missing = [name for name, on in (("boilerplate", corpus.boilerplate_rule is not None),
+                                             ("documents inside longer ones", corpus.containment_min_samples < _NO_SAMPLES)) if on]
+            if missing:
+                note(f"{' and '.join(missing)} of one batch are found on the driver path only (up to "
+                     f"{max_driver_documents:,} documents): this run has more, and finds neither inside the batch")
         for line in map(text_of, read_errors):
             errors.append(line)
             tell(line)
@@ -292,6 +294,9 @@ def _run(
         raise
     parts = tuple(sorted(p for p in written["part"].tolist() if p))
     return summary, parts
+
+
+_NO_SAMPLES = 1 << 30  # containment_min_samples from which no document is judged on its samples
 
 
 def _sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> Sources:
