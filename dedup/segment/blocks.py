@@ -13,10 +13,12 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from dedup.model import Block, BlockKind
+from dedup.segment.lines import DocumentLines, document_lines
 from dedup.segment.normalise import content_weight, normalise
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _STRUCTURAL = re.compile(
     r"^\s*(?:#{1,6}\s|[-*+•・]\s|\d{1,3}[.)]\s|\||>|<[a-zA-Z/]|!\[|\[[^\]]*\]\([^)]*\)\s*$)"
@@ -38,6 +40,8 @@ class DocumentBlocks(Sequence[Block]):
     end: array
     line_end: array
     kinds: list[BlockKind]
+    keys: list[str]  # normalise of each block's line
+    weights: list[int]  # content weight of each key
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -64,65 +68,88 @@ def split_blocks(
 
 
 def document_blocks(
-    text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = 50, min_fragment_weight: int = 20
+    text: str,
+    marker_patterns: Sequence[str] = (),
+    min_prose_weight: int = 50,
+    min_fragment_weight: int = 20,
+    lines: DocumentLines | None = None,
 ) -> DocumentBlocks:
     """Blocks of ``text`` in reading order, with exact character offsets.
 
     A line right before or after a continuation marker counts as prose from
     ``min_fragment_weight`` on: LLM output cut at a chunk boundary leaves a half
     paragraph there, which must be matched against the whole paragraph repeated later.
-    """
-    markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns]
-    starts, ends, line_ends = array("q"), array("q"), array("q")  # of every line, blank ones too
-    blank, fence = bytearray(), bytearray()
-    for match in _LINE.finditer(text):
-        raw = match.group()
-        body = raw.rstrip("\r\n")
-        starts.append(match.start())
-        ends.append(match.start() + len(body))
-        line_ends.append(match.end())
-        blank.append(not body.strip())
-        fence.append(_FENCE.match(body) is not None)
 
-    protected = _protected_lines(blank, fence, lambda i: text[starts[i] : ends[i]])
-    start, end, line_end = array("q"), array("q"), array("q")
+    The lines' keys and weights come from :func:`document_lines` (pass ``lines`` if made
+    already); only lines heavy enough to be prose are read by a regex, one at a time.
+    """
+    lines = lines if lines is not None else document_lines(text)
+    bodies = _bodies(text, lines)
+    blank = bytearray(not body.strip() for body in bodies)
+    fenced = "```" in text or "~~~" in text
+    fence = bytearray(fenced and _FENCE.match(body) is not None for body in bodies)
+    protected = _protected_lines(blank, fence, bodies.__getitem__)
+    numbers = [i for i in range(len(bodies)) if not blank[i]]
+    weights = lines.weights.tolist()
+    keys = lines.keys
+    markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns]
     kinds: list[BlockKind] = []
-    for number in range(len(starts)):
-        if blank[number]:
-            continue
-        body = text[starts[number] : ends[number]]
+    for number in numbers:
+        body = bodies[number]
         if number in protected:
             kind = BlockKind.PROTECTED
-        elif any(m.match(body) for m in markers):
+        elif markers and any(m.match(body) for m in markers):
             kind = BlockKind.MARKER
+        elif weights[number] < min_prose_weight:
+            kind = BlockKind.MINOR
         else:
-            kind = classify_line(body, min_prose_weight)
-        start.append(starts[number])
-        end.append(ends[number])
-        line_end.append(line_ends[number])
+            kind = _heavy_line_kind(body, weights[number])
         kinds.append(kind)
-    del starts, ends, line_ends, blank, fence
-    promoted = [_promoted_kind(i, kinds, text[start[i] : end[i]], min_fragment_weight) for i in range(len(kinds))]
-    return DocumentBlocks(text, start, end, line_end, promoted)
+    if BlockKind.MARKER in kinds:
+        kinds = [_promoted_kind(i, kinds, bodies[n], weights[n], min_fragment_weight) for i, n in enumerate(numbers)]
+    chosen = np.array(numbers, dtype=np.int64)
+    return DocumentBlocks(
+        text, _offsets(lines.start[chosen]), _offsets(lines.end[chosen]), _offsets(lines.line_end[chosen]), kinds,
+        [keys[n] for n in numbers], [weights[n] for n in numbers],
+    )
 
 
-def _promoted_kind(index: int, kinds: list[BlockKind], line: str, min_weight: int) -> BlockKind:
+def _bodies(text: str, lines: DocumentLines) -> list[str]:
+    """Every line's text without its terminator."""
+    if "\r" not in text:
+        bodies = text.split("\n")
+        return bodies[: len(lines)]
+    return [text[s:e] for s, e in zip(lines.start.tolist(), lines.end.tolist())]
+
+
+def _offsets(values: np.ndarray) -> array:
+    out = array("q")
+    out.frombytes(values.astype(np.int64).tobytes())
+    return out
+
+
+def _promoted_kind(index: int, kinds: list[BlockKind], line: str, weight: int, min_weight: int) -> BlockKind:
     kind = kinds[index]
     if kind is not BlockKind.MINOR or _STRUCTURAL.match(line):
         return kind
     if not any(k is BlockKind.MARKER for k in kinds[max(0, index - 1) : index + 2]):
         return kind
-    if content_weight(normalise(line)) < min_weight:
+    if weight < min_weight:
         return kind
     return BlockKind.PROSE
 
 
 def classify_line(line: str, min_prose_weight: int = 50) -> BlockKind:
     """PROSE for a paragraph line, MINOR for structure (headings, lists, tables) and short or title-like lines."""
-    if _STRUCTURAL.match(line):
-        return BlockKind.MINOR
     weight = content_weight(normalise(line))
     if weight < min_prose_weight:
+        return BlockKind.MINOR
+    return _heavy_line_kind(line, weight)
+
+
+def _heavy_line_kind(line: str, weight: int) -> BlockKind:
+    """The kind of a line of at least the prose weight: MINOR if structure or title-like, else PROSE."""
+    if _STRUCTURAL.match(line):
         return BlockKind.MINOR
     if weight < _TITLE_MAX_WEIGHT and not _ENDS_LIKE_SENTENCE.search(line):
         return BlockKind.MINOR
