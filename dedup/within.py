@@ -53,7 +53,7 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     options = options or CleanOptions()
     lines = document_lines(text)
     blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight, lines)
-    if repeats_nothing(blocks, options, lines.simple):
+    if repeats_nothing(blocks, options):
         return CleanResult(text)
     current, settled = clean_once(text, options, blocks)
     removals = list(current.removals)
@@ -86,7 +86,12 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
     prose = np.array([k is BlockKind.PROSE for k in blocks.kinds], dtype=bool)
 
     sentences = document_sentences(blocks)
-    sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
+    sentence_keys = blocks.stretch_keys(
+        np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
+        np.frombuffer(sentences.end, dtype=np.int64),
+    )
+    if sentence_keys is None:
+        sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
     sentence_weights = [content_weight(k) for k in sentence_keys]
 
     n = options.shingle_size

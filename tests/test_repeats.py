@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def _skipped(text: str, options: CleanOptions) -> bool:
     lines = document_lines(text)
-    return repeats_nothing(document_blocks(text, options.marker_patterns, lines=lines), options, lines.simple)
+    return repeats_nothing(document_blocks(text, options.marker_patterns, lines=lines), options)
 
 
 def test_real_pages_that_repeat_nothing_are_skipped_and_nothing_skipped_repeats() -> None:

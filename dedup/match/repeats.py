@@ -41,11 +41,10 @@ from dedup.signatures.shingles import hash_ngrams
 _SCALE = 1024
 
 
-def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions, simple: bool) -> bool:
+def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
     """True if cleaning the document of ``blocks`` is known to remove nothing.
 
-    ``simple``: the text's keys are per character, so a sentence's key is a stretch of
-    its line's key. False never means something repeats, only that it was not ruled out.
+    False never means something repeats, only that it was not ruled out.
     """
     if not options.keep_markers and BlockKind.MARKER in blocks.kinds:
         return False
@@ -64,6 +63,7 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions, simple: bool)
     repeated = _repeated_positions(hashes)
     if _any_share(repeated, offsets, scaled):
         return False  # a pair of prose blocks is possible
+    simple = blocks.lines is not None and blocks.lines.simple
     if not simple or math.ceil(options.min_sentence_weight / 2) < n:
         return not _sentences_may_pair(blocks, prose, options, scaled)
     suspects = _lines_with_dense_stretch(keys, repeated, offsets, n, options.min_sentence_weight, scaled)
@@ -140,15 +140,19 @@ def _line_sentences_may_pair(
     blocks: DocumentBlocks, block: int, repeated: np.ndarray, options: CleanOptions, scaled: int
 ) -> bool:
     """Whether a long sentence of ``block`` has ``scaled``/1024 of its positions repeated (``repeated``: the line's)."""
-    body = blocks.text_of(block)
+    spans = np.array(sentence_spans(blocks.text_of(block)), dtype=np.int64).reshape(-1, 2) + blocks.start[block]
+    if not len(spans):
+        return False
+    keys = blocks.stretch_keys(np.full(len(spans), block), spans[:, 0], spans[:, 1])
+    assert keys is not None
     n = options.shingle_size
-    for low, high in sentence_spans(body):
-        key = normalise(body[low:high])
+    line_key = blocks.keys[block]
+    for key in keys:
         if content_weight(key) < options.min_sentence_weight:
             continue
         if len(key) < n:
             return True  # one shingle of its own, not one of the line's
-        start = len(normalise(body[:low]))  # a simple text: the sentence's key starts here in the line's key
+        start = line_key.find(key)  # a repeated flag depends on the hash alone: any copy of the key has the same flags
         stretch = repeated[start : start + len(key) - n + 1]
         if int(stretch.sum()) * _SCALE >= scaled * len(stretch):
             return True

@@ -8,10 +8,13 @@ dropped, and front matter and fenced code are never touched.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from re import _constants, _parser  # type: ignore[attr-defined]
 
 import numpy as np
 
@@ -42,6 +45,8 @@ class DocumentBlocks(Sequence[Block]):
     kinds: list[BlockKind]
     keys: list[str]  # normalise of each block's line
     weights: list[int]  # content weight of each key
+    lines: DocumentLines | None = None  # the document's lines, block i being line line_numbers[i]
+    line_numbers: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -58,6 +63,21 @@ class DocumentBlocks(Sequence[Block]):
     def length(self, index: int) -> int:
         """Characters of block ``index``'s line."""
         return self.end[index] - self.start[index]
+
+    def stretch_keys(self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str] | None:
+        """``normalise(text[starts[i]:ends[i]])`` for stretches inside blocks ``blocks[i]``, cut from the line keys.
+
+        Only for a simple text (``dedup.segment.lines``), where a stretch's key is a stretch
+        of its line's key; None otherwise.
+        """
+        lines = self.lines
+        if lines is None or self.line_numbers is None or not lines.simple:
+            return None
+        numbers = self.line_numbers[blocks]
+        low = lines.key_positions(numbers, starts - lines.start[numbers])
+        high = lines.key_positions(numbers, ends - lines.start[numbers])
+        keys = self.keys
+        return [keys[b][a:z] for b, a, z in zip(blocks.tolist(), low.tolist(), high.tolist())]
 
 
 def split_blocks(
@@ -84,34 +104,80 @@ def document_blocks(
     already); only lines heavy enough to be prose are read by a regex, one at a time.
     """
     lines = lines if lines is not None else document_lines(text)
+    numbers = np.flatnonzero(~lines.blank)
+    weights = lines.weights[numbers].tolist()
     bodies = _bodies(text, lines)
-    blank = bytearray(not body.strip() for body in bodies)
-    fenced = "```" in text or "~~~" in text
-    fence = bytearray(fenced and _FENCE.match(body) is not None for body in bodies)
-    protected = _protected_lines(blank, fence, bodies.__getitem__)
-    numbers = [i for i in range(len(bodies)) if not blank[i]]
-    weights = lines.weights.tolist()
+    code = np.full(len(numbers), _MINOR, dtype=np.int8)
+    for at in np.flatnonzero(lines.weights[numbers] >= min_prose_weight).tolist():
+        code[at] = _CODES[_heavy_line_kind(bodies[numbers[at]], weights[at])]
+    markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns if _may_occur(p, text)]
+    if markers:
+        for at, number in enumerate(numbers.tolist()):
+            if any(m.match(bodies[number]) for m in markers):
+                code[at] = _MARKER
+    first = bodies[numbers[0]].strip() if len(numbers) else ""
+    if "```" in text or "~~~" in text or first in ("---", "+++"):
+        blank = bytearray(lines.blank.astype(np.uint8).tobytes())
+        fence = bytearray(_FENCE.match(body) is not None for body in bodies)
+        protected = _protected_lines(blank, fence, bodies.__getitem__)
+        code[np.isin(numbers, np.fromiter(protected, dtype=np.int64, count=len(protected)))] = _PROTECTED
+    kinds = [_KINDS[c] for c in code.tolist()]
+    if markers and BlockKind.MARKER in kinds:
+        kinds = [_promoted_kind(i, kinds, bodies[n], weights[i], min_fragment_weight) for i, n in enumerate(numbers.tolist())]
     keys = lines.keys
-    markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns]
-    kinds: list[BlockKind] = []
-    for number in numbers:
-        body = bodies[number]
-        if number in protected:
-            kind = BlockKind.PROTECTED
-        elif markers and any(m.match(body) for m in markers):
-            kind = BlockKind.MARKER
-        elif weights[number] < min_prose_weight:
-            kind = BlockKind.MINOR
-        else:
-            kind = _heavy_line_kind(body, weights[number])
-        kinds.append(kind)
-    if BlockKind.MARKER in kinds:
-        kinds = [_promoted_kind(i, kinds, bodies[n], weights[n], min_fragment_weight) for i, n in enumerate(numbers)]
-    chosen = np.array(numbers, dtype=np.int64)
     return DocumentBlocks(
-        text, _offsets(lines.start[chosen]), _offsets(lines.end[chosen]), _offsets(lines.line_end[chosen]), kinds,
-        [keys[n] for n in numbers], [weights[n] for n in numbers],
+        text, _offsets(lines.start[numbers]), _offsets(lines.end[numbers]), _offsets(lines.line_end[numbers]), kinds,
+        [keys[n] for n in numbers.tolist()], weights, lines, numbers,
     )
+
+
+_KINDS = (BlockKind.PROSE, BlockKind.MINOR, BlockKind.MARKER, BlockKind.PROTECTED)
+_CODES = {kind: code for code, kind in enumerate(_KINDS)}
+_MINOR, _MARKER, _PROTECTED = _CODES[BlockKind.MINOR], _CODES[BlockKind.MARKER], _CODES[BlockKind.PROTECTED]
+# what can make a pattern match differently inside a line than inside the whole text
+_CONTEXT = ("^", "$", "\\A", "\\Z", "\\b", "\\B", "(?=", "(?!", "(?<")
+
+
+def _may_occur(pattern: str, text: str) -> bool:
+    """False only if no line of ``text`` can be a marker of ``pattern``.
+
+    A line is a marker when the pattern matches all of it (but white space); a pattern
+    that looks at no context (anchors, word boundaries, lookarounds) matches a line's
+    characters the same inside the whole text, so one search over the text rules it out.
+    """
+    if any(mark in pattern for mark in _CONTEXT):
+        return True
+    start = _leading_literal(pattern)
+    if start and start not in text:
+        return False
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+@lru_cache(maxsize=64)
+def _leading_literal(pattern: str) -> str:
+    """ASCII non-letters every match of ``pattern`` starts with ("---" for ``-{3,}...``), which ``in`` finds fast.
+
+    A regex with no literal prefix is tried at every position of the text. Only ASCII
+    characters that are not letters are taken: they match nothing else, ignoring case.
+    """
+    try:
+        items = list(_parser.parse(pattern))
+    except re.error:
+        return ""
+    literal = ""
+    for op, value in items:
+        if op is _constants.LITERAL:
+            literal += chr(value)
+            continue
+        if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+            low, high, inner = value
+            inner = list(inner)
+            if len(inner) == 1 and inner[0][0] is _constants.LITERAL:
+                literal += chr(inner[0][1]) * low
+                if high == low:
+                    continue
+        break
+    return "".join(itertools.takewhile(lambda c: c.isascii() and not c.isalpha(), literal))
 
 
 def _bodies(text: str, lines: DocumentLines) -> list[str]:

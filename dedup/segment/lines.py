@@ -36,6 +36,9 @@ _STARTER_SECONDS = frozenset(
      0xFB7, 0x102E, 0x1B35, 0x11127, 0x1133E, 0x11357, 0x114B0, 0x114BA, 0x114BD, 0x115AF, 0x11930]
     + list(range(0x1161, 0x1176)) + list(range(0x11A8, 0x11C3))
 )
+# str.isspace: what str.strip removes, so a line of only these is blank (tests/test_lines.py checks the list)
+_SPACES = (list(range(0x09, 0x0E)) + list(range(0x1C, 0x21)) + [0x85, 0xA0, 0x1680] + list(range(0x2000, 0x200B))
+           + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF), (0xFF66, 0xFF9F))
 _UNKNOWN, _DROPPED, _NOT_SIMPLE = -2, -1, -3
 
@@ -46,19 +49,22 @@ class DocumentLines:
 
     Line ``i`` is ``text[start[i]:end[i]]`` without its terminator, which ends at
     ``line_end[i]``; ``keys[i]`` is ``normalise`` of it and ``weights[i]`` its content
-    weight. ``key_points`` holds every line's key as code points, each followed by "\n"
-    (10), and ``key_start[i]`` is where line ``i``'s key starts in it. ``simple`` says the
-    text's key is per character (see the module docstring).
+    weight; ``blank[i]`` says it is white space only. ``key_points`` holds every line's key
+    as code points, each followed by "\n" (10), and ``key_start[i]`` is where line ``i``'s
+    key starts in it. ``simple`` says the text's key is per character (see the module
+    docstring); then ``key_before`` tells where in ``key_points`` each character's key would go.
     """
 
     text: str
     start: np.ndarray  # int64
     end: np.ndarray
     line_end: np.ndarray
+    blank: np.ndarray  # bool
     key_points: np.ndarray  # uint32
     key_start: np.ndarray  # int64, len = lines + 1
     weights: np.ndarray  # int64
     simple: bool
+    key_before: np.ndarray | None  # int64 per character of the lines joined by "\n", and one past the end
 
     def __len__(self) -> int:
         return len(self.start)
@@ -72,17 +78,38 @@ class DocumentLines:
             return []
         return self.key_points[:-1].tobytes().decode("utf-32-le").split("\n")
 
+    def key_positions(self, index: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Where characters ``offsets`` of lines ``index`` (offsets into each line) start in its key; simple texts only.
+
+        The key of ``body[a:b]`` of line i is then ``keys[i][pos(i, a):pos(i, b)]``.
+        """
+        assert self.key_before is not None
+        return self.key_before[self._joined_start[index] + offsets] - self.key_start[index]
+
+    @cached_property
+    def _joined_start(self) -> np.ndarray:
+        """Where each line starts in the lines joined by "\\n" (the CR of a CR LF left out)."""
+        return np.concatenate([[0], np.cumsum(self.end - self.start + 1)])[:-1]
+
 
 def document_lines(text: str) -> DocumentLines:
     """Lines of ``text`` with their keys and weights, computed over the whole text."""
     start, end, line_end, points = _split(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
     if not len(start):
         empty = np.zeros(0, np.int64)
-        return DocumentLines(text, start, end, line_end, np.zeros(0, np.uint32), np.zeros(1, np.int64), empty, True)
-    mapped = _char_keys(points)
-    simple = mapped is not None
-    if mapped is not None:
-        key_points = mapped[mapped >= 0].astype(np.uint32)
+        none = np.zeros(0, dtype=bool)
+        return DocumentLines(text, start, end, line_end, none, np.zeros(0, np.uint32), np.zeros(1, np.int64), empty, True, None)
+    table = _table()
+    visible = np.concatenate([[0], np.cumsum(~table.space[points], dtype=np.int64)])
+    breaks_in_text = np.flatnonzero(points == 10)
+    blank = np.diff(np.concatenate([[0], visible[breaks_in_text]])) == 0
+    mapped = table.keys_of(points)
+    simple = not (mapped == _NOT_SIMPLE).any()
+    key_before = None
+    if simple:
+        kept = mapped >= 0
+        key_points = mapped[kept].astype(np.uint32)
+        key_before = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
     else:
         joined = points[:-1].tobytes().decode("utf-32-le", "surrogatepass")
         key_points = np.frombuffer((_whole_normalise(joined) + "\n").encode("utf-32-le"), dtype=np.uint32)
@@ -94,7 +121,7 @@ def document_lines(text: str) -> DocumentLines:
         for low, high in _CJK_RANGES:
             cjk |= (key_points >= low) & (key_points <= high)
         weights = weights + np.diff(np.concatenate([[0], np.cumsum(cjk)[breaks]]))
-    return DocumentLines(text, start, end, line_end, key_points, key_start, weights.astype(np.int64), simple)
+    return DocumentLines(text, start, end, line_end, blank, key_points, key_start, weights.astype(np.int64), simple, key_before)
 
 
 def _split(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -147,6 +174,8 @@ class _CharTable:
 
     def __init__(self) -> None:
         self.table = np.full(0x110000, _UNKNOWN, dtype=np.int32)
+        self.space = np.zeros(0x110000, dtype=bool)
+        self.space[_SPACES] = True
         for point in range(128):
             self._fill(point)
         self.table[10] = 10  # the line break stays, so the lines stay apart
@@ -173,14 +202,8 @@ class _CharTable:
 _TABLE: list[_CharTable] = []
 
 
-def _char_keys(points: np.ndarray) -> np.ndarray | None:
-    """Per code point: its key's code point, or -1 where it is dropped; None if the text is not simple.
-
-    "\\n" keeps its place, so the lines stay apart.
-    """
+def _table() -> _CharTable:
+    """The process's character table (made on first use: some 10 ms)."""
     if not _TABLE:
         _TABLE.append(_CharTable())
-    mapped = _TABLE[0].keys_of(points)
-    if (mapped == _NOT_SIMPLE).any():
-        return None
-    return mapped
+    return _TABLE[0]
