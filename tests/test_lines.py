@@ -8,7 +8,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from dedup.segment.lines import _STARTER_SECONDS, document_lines
+from dedup.segment.lines import document_lines
+from dedup.segment.normalise import _STARTER_SECONDS
 from dedup.segment.normalise import content_weight, normalise
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -65,3 +66,15 @@ def test_starter_seconds_are_those_of_this_unicode_version() -> None:
                 seconds.add(second)
     hangul = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
     assert seconds | hangul == set(_STARTER_SECONDS)
+
+
+def test_long_texts_through_the_character_table_normalise_and_split_into_words_as_the_regex_does(monkeypatch) -> None:
+    import dedup.segment.normalise as module
+
+    rng = random.Random(3)
+    long_texts = [t for t in texts() if len(t) >= 256]
+    long_texts += ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(256, 600))) for _ in range(300)]
+    long_texts += [("Müller paid £30 and €12 for the café’s crème brûlée — naïve? " * 8), "ｶﾞ" * 200, "İstanbul ΣΑΣ " * 30]
+    fast = [(module.normalise(t), module.words(t)) for t in long_texts]
+    monkeypatch.setattr(module, "_LONG", 10**9)
+    assert fast == [(module.normalise(t), module.words(t)) for t in long_texts]

@@ -25,22 +25,10 @@ from functools import cached_property
 
 import numpy as np
 
-from dedup.segment.normalise import _MARKS, normalise
+from dedup.segment.normalise import _MARKS, _NOT_SIMPLE, char_table
 
 _KEEP_LINES = re.compile(rf"[^\w{_MARKS}\n]+")
-# Characters that compose with the starter before them although they are starters themselves
-# (canonical decompositions "x y" with combining class of y = 0; Unicode 14), and the conjoining
-# Hangul vowels and trailing consonants. tests/test_lines.py recomputes this from unicodedata.
-_STARTER_SECONDS = frozenset(
-    [0x9BE, 0x9D7, 0xB3E, 0xB56, 0xB57, 0xBBE, 0xBD7, 0xCC2, 0xCD5, 0xCD6, 0xD3E, 0xD57, 0xDCF, 0xDDF, 0xFB5,
-     0xFB7, 0x102E, 0x1B35, 0x11127, 0x1133E, 0x11357, 0x114B0, 0x114BA, 0x114BD, 0x115AF, 0x11930]
-    + list(range(0x1161, 0x1176)) + list(range(0x11A8, 0x11C3))
-)
-# str.isspace: what str.strip removes, so a line of only these is blank (tests/test_lines.py checks the list)
-_SPACES = (list(range(0x09, 0x0E)) + list(range(0x1C, 0x21)) + [0x85, 0xA0, 0x1680] + list(range(0x2000, 0x200B))
-           + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF), (0xFF66, 0xFF9F))
-_UNKNOWN, _DROPPED, _NOT_SIMPLE = -2, -1, -3
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +87,7 @@ def document_lines(text: str) -> DocumentLines:
         empty = np.zeros(0, np.int64)
         none = np.zeros(0, dtype=bool)
         return DocumentLines(text, start, end, line_end, none, np.zeros(0, np.uint32), np.zeros(1, np.int64), empty, True, None)
-    table = _table()
+    table = char_table()
     visible = np.concatenate([[0], np.cumsum(~table.space[points], dtype=np.int64)])
     breaks_in_text = np.flatnonzero(points == 10)
     blank = np.diff(np.concatenate([[0], visible[breaks_in_text]])) == 0
@@ -163,47 +151,3 @@ def _whole_normalise(joined: str) -> str:
     if not unicodedata.is_normalized("NFKC", letters):
         letters = _KEEP_LINES.sub("", unicodedata.normalize("NFKC", letters))
     return letters.casefold()
-
-
-class _CharTable:
-    """Each code point's key as a code point (or dropped, or not simple), filled as characters are met.
-
-    A character's key is ``normalise`` of it alone; it is *simple* when that is at most one
-    character with combining class 0 that composes with no starter before it.
-    """
-
-    def __init__(self) -> None:
-        self.table = np.full(0x110000, _UNKNOWN, dtype=np.int32)
-        self.space = np.zeros(0x110000, dtype=bool)
-        self.space[_SPACES] = True
-        for point in range(128):
-            self._fill(point)
-        self.table[10] = 10  # the line break stays, so the lines stay apart
-
-    def _fill(self, point: int) -> None:
-        key = normalise(chr(point))
-        if not key:
-            self.table[point] = _DROPPED
-        elif len(key) == 1 and unicodedata.combining(key) == 0 and ord(key) not in _STARTER_SECONDS:
-            self.table[point] = ord(key)
-        else:
-            self.table[point] = _NOT_SIMPLE
-
-    def keys_of(self, points: np.ndarray) -> np.ndarray:
-        mapped = self.table[points]
-        unknown = mapped == _UNKNOWN
-        if unknown.any():
-            for point in np.unique(points[unknown]).tolist():
-                self._fill(point)
-            mapped = self.table[points]
-        return mapped
-
-
-_TABLE: list[_CharTable] = []
-
-
-def _table() -> _CharTable:
-    """The process's character table (made on first use: some 10 ms)."""
-    if not _TABLE:
-        _TABLE.append(_CharTable())
-    return _TABLE[0]
