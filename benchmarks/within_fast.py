@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dedup import clean_text
-
 from _common import utf8_len
+
+from dedup import clean_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "tests" / "data" / "real_pages" / "pages.jsonl.gz"

@@ -9,8 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from dedup.segment.lines import document_lines
-from dedup.segment.normalise import _STARTER_SECONDS
-from dedup.segment.normalise import content_weight, normalise
+from dedup.segment.normalise import _STARTER_SECONDS, content_weight, normalise
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
