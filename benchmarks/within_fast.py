@@ -58,7 +58,7 @@ def real_case() -> dict[str, Any]:
     with gzip.open(PAGES, "rt", encoding="utf-8") as f:
         records = [json.loads(line) for line in f]
     texts = [r["text"] for r in records]
-    result = {"all": cpu_passes(texts, clean_all, 3.0)}
+    result: dict[str, Any] = {"all": cpu_passes(texts, clean_all, 3.0)}
     for kind in ("page", "article"):
         result[kind] = cpu_passes([r["text"] for r in records if r["id"].endswith(kind)], clean_all, 2.0)
     changed = [t for t in texts if clean_text(t).removals]
