@@ -16,9 +16,11 @@ from dedup.decide.blocks import BlockDrop, CoverageIndex, choose_block_drops
 from dedup.decide.cuts import apply_removals, block_removals, sentence_removals
 from dedup.decide.sentences import choose_sentence_drops, protected_sentences
 from dedup.match.pairs import exact_pairs, similar_pairs
+from dedup.match.repeats import repeats_nothing
 from dedup.match.sections import chain_sections
 from dedup.model import BlockKind, CleanOptions, CleanResult, Removal
-from dedup.segment.blocks import document_blocks
+from dedup.segment.blocks import DocumentBlocks, document_blocks
+from dedup.segment.lines import document_lines
 from dedup.segment.normalise import content_weight, normalise
 from dedup.segment.sentences import document_sentences
 from dedup.signatures.shingles import shingle_sets
@@ -44,9 +46,16 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     Cutting repeated sentences can leave two paragraphs equal that were not before, so the
     passes repeat until one removes nothing: cleaning is idempotent by construction. Later
     passes' cuts are mapped back to offsets in the original text.
+
+    Most documents repeat nothing: when shingle counts alone prove that no block or
+    sentence can pair with another (``repeats_nothing``), the text is returned as it is.
     """
     options = options or CleanOptions()
-    current, settled = clean_once(text, options)
+    lines = document_lines(text)
+    blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight, lines)
+    if repeats_nothing(blocks, options):
+        return CleanResult(text)
+    current, settled = clean_once(text, options, blocks)
     removals = list(current.removals)
     for _ in range(_MAX_PASSES - 1):
         if settled:
@@ -60,22 +69,29 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
     return CleanResult(current.text, tuple(removals))
 
 
-def clean_once(text: str, options: CleanOptions) -> tuple[CleanResult, bool]:
+def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None = None) -> tuple[CleanResult, bool]:
     """One pass of the pipeline over ``text``, and whether another pass is known to change nothing.
 
     It is when no sentence was cut (block contents are as they were) and no repeated pair
     of paragraphs was left with both copies (pass-specific reasons such as a pinned copy).
+    ``blocks``: those of ``text``, if made already.
     """
-    blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
+    if blocks is None:
+        blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
     if not blocks:
         return CleanResult(text), True
     matchable = [k in (BlockKind.PROSE, BlockKind.MINOR) for k in blocks.kinds]
-    block_keys = [normalise(blocks.text_of(b)) if ok else "" for b, ok in enumerate(matchable)]
-    block_weights = [content_weight(k) for k in block_keys]
+    block_keys = [key if ok else "" for key, ok in zip(blocks.keys, matchable)]
+    block_weights = [weight if ok else 0 for weight, ok in zip(blocks.weights, matchable)]
     prose = np.array([k is BlockKind.PROSE for k in blocks.kinds], dtype=bool)
 
     sentences = document_sentences(blocks)
-    sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
+    sentence_keys = blocks.stretch_keys(
+        np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
+        np.frombuffer(sentences.end, dtype=np.int64),
+    )
+    if sentence_keys is None:
+        sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
     sentence_weights = [content_weight(k) for k in sentence_keys]
 
     n = options.shingle_size

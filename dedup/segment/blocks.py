@@ -8,15 +8,20 @@ dropped, and front matter and fenced code are never touched.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from re import _constants, _parser  # type: ignore[attr-defined]
+
+import numpy as np
 
 from dedup.model import Block, BlockKind
+from dedup.segment.lines import DocumentLines, document_lines
 from dedup.segment.normalise import content_weight, normalise
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _STRUCTURAL = re.compile(
     r"^\s*(?:#{1,6}\s|[-*+•・]\s|\d{1,3}[.)]\s|\||>|<[a-zA-Z/]|!\[|\[[^\]]*\]\([^)]*\)\s*$)"
@@ -38,6 +43,10 @@ class DocumentBlocks(Sequence[Block]):
     end: array
     line_end: array
     kinds: list[BlockKind]
+    keys: list[str]  # normalise of each block's line
+    weights: list[int]  # content weight of each key
+    lines: DocumentLines | None = None  # the document's lines, block i being line line_numbers[i]
+    line_numbers: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -55,6 +64,21 @@ class DocumentBlocks(Sequence[Block]):
         """Characters of block ``index``'s line."""
         return self.end[index] - self.start[index]
 
+    def stretch_keys(self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str] | None:
+        """``normalise(text[starts[i]:ends[i]])`` for stretches inside blocks ``blocks[i]``, cut from the line keys.
+
+        Only for a simple text (``dedup.segment.lines``), where a stretch's key is a stretch
+        of its line's key; None otherwise.
+        """
+        lines = self.lines
+        if lines is None or self.line_numbers is None or not lines.simple:
+            return None
+        numbers = self.line_numbers[blocks]
+        low = lines.key_positions(numbers, starts - lines.start[numbers])
+        high = lines.key_positions(numbers, ends - lines.start[numbers])
+        keys = self.keys
+        return [keys[b][a:z] for b, a, z in zip(blocks.tolist(), low.tolist(), high.tolist())]
+
 
 def split_blocks(
     text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = 50, min_fragment_weight: int = 20
@@ -64,65 +88,134 @@ def split_blocks(
 
 
 def document_blocks(
-    text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = 50, min_fragment_weight: int = 20
+    text: str,
+    marker_patterns: Sequence[str] = (),
+    min_prose_weight: int = 50,
+    min_fragment_weight: int = 20,
+    lines: DocumentLines | None = None,
 ) -> DocumentBlocks:
     """Blocks of ``text`` in reading order, with exact character offsets.
 
     A line right before or after a continuation marker counts as prose from
     ``min_fragment_weight`` on: LLM output cut at a chunk boundary leaves a half
     paragraph there, which must be matched against the whole paragraph repeated later.
+
+    The lines' keys and weights come from :func:`document_lines` (pass ``lines`` if made
+    already); only lines heavy enough to be prose are read by a regex, one at a time.
     """
-    markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns]
-    starts, ends, line_ends = array("q"), array("q"), array("q")  # of every line, blank ones too
-    blank, fence = bytearray(), bytearray()
-    for match in _LINE.finditer(text):
-        raw = match.group()
-        body = raw.rstrip("\r\n")
-        starts.append(match.start())
-        ends.append(match.start() + len(body))
-        line_ends.append(match.end())
-        blank.append(not body.strip())
-        fence.append(_FENCE.match(body) is not None)
+    lines = lines if lines is not None else document_lines(text)
+    numbers = np.flatnonzero(~lines.blank)
+    weights = lines.weights[numbers].tolist()
+    bodies = _bodies(text, lines)
+    code = np.full(len(numbers), _MINOR, dtype=np.int8)
+    for at in np.flatnonzero(lines.weights[numbers] >= min_prose_weight).tolist():
+        code[at] = _CODES[_heavy_line_kind(bodies[numbers[at]], weights[at])]
+    markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns if _may_occur(p, text)]
+    if markers:
+        for at, number in enumerate(numbers.tolist()):
+            if any(m.match(bodies[number]) for m in markers):
+                code[at] = _MARKER
+    first = bodies[numbers[0]].strip() if len(numbers) else ""
+    if "```" in text or "~~~" in text or first in ("---", "+++"):
+        blank = bytearray(lines.blank.astype(np.uint8).tobytes())
+        fence = bytearray(_FENCE.match(body) is not None for body in bodies)
+        protected = _protected_lines(blank, fence, bodies.__getitem__)
+        code[np.isin(numbers, np.fromiter(protected, dtype=np.int64, count=len(protected)))] = _PROTECTED
+    kinds = [_KINDS[c] for c in code.tolist()]
+    if markers and BlockKind.MARKER in kinds:
+        kinds = [_promoted_kind(i, kinds, bodies[n], weights[i], min_fragment_weight) for i, n in enumerate(numbers.tolist())]
+    keys = lines.keys
+    return DocumentBlocks(
+        text, _offsets(lines.start[numbers]), _offsets(lines.end[numbers]), _offsets(lines.line_end[numbers]), kinds,
+        [keys[n] for n in numbers.tolist()], weights, lines, numbers,
+    )
 
-    protected = _protected_lines(blank, fence, lambda i: text[starts[i] : ends[i]])  # noqa: F821 - called before the del below
-    start, end, line_end = array("q"), array("q"), array("q")
-    kinds: list[BlockKind] = []
-    for number in range(len(starts)):
-        if blank[number]:
+
+_KINDS = (BlockKind.PROSE, BlockKind.MINOR, BlockKind.MARKER, BlockKind.PROTECTED)
+_CODES = {kind: code for code, kind in enumerate(_KINDS)}
+_MINOR, _MARKER, _PROTECTED = _CODES[BlockKind.MINOR], _CODES[BlockKind.MARKER], _CODES[BlockKind.PROTECTED]
+# what can make a pattern match differently inside a line than inside the whole text
+_CONTEXT = ("^", "$", "\\A", "\\Z", "\\b", "\\B", "(?=", "(?!", "(?<")
+
+
+def _may_occur(pattern: str, text: str) -> bool:
+    """False only if no line of ``text`` can be a marker of ``pattern``.
+
+    A line is a marker when the pattern matches all of it (but white space); a pattern
+    that looks at no context (anchors, word boundaries, lookarounds) matches a line's
+    characters the same inside the whole text, so one search over the text rules it out.
+    """
+    if any(mark in pattern for mark in _CONTEXT):
+        return True
+    start = _leading_literal(pattern)
+    if start and start not in text:
+        return False
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+@lru_cache(maxsize=64)
+def _leading_literal(pattern: str) -> str:
+    """ASCII non-letters every match of ``pattern`` starts with ("---" for ``-{3,}...``), which ``in`` finds fast.
+
+    A regex with no literal prefix is tried at every position of the text. Only ASCII
+    characters that are not letters are taken: they match nothing else, ignoring case.
+    """
+    try:
+        items = list(_parser.parse(pattern))
+    except re.error:
+        return ""
+    literal = ""
+    for op, value in items:
+        if op is _constants.LITERAL:
+            literal += chr(value)
             continue
-        body = text[starts[number] : ends[number]]
-        if number in protected:
-            kind = BlockKind.PROTECTED
-        elif any(m.match(body) for m in markers):
-            kind = BlockKind.MARKER
-        else:
-            kind = classify_line(body, min_prose_weight)
-        start.append(starts[number])
-        end.append(ends[number])
-        line_end.append(line_ends[number])
-        kinds.append(kind)
-    del starts, ends, line_ends, blank, fence
-    promoted = [_promoted_kind(i, kinds, text[start[i] : end[i]], min_fragment_weight) for i in range(len(kinds))]
-    return DocumentBlocks(text, start, end, line_end, promoted)
+        if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+            low, high, inner = value
+            inner = list(inner)
+            if len(inner) == 1 and inner[0][0] is _constants.LITERAL:
+                literal += chr(inner[0][1]) * low
+                if high == low:
+                    continue
+        break
+    return "".join(itertools.takewhile(lambda c: c.isascii() and not c.isalpha(), literal))
 
 
-def _promoted_kind(index: int, kinds: list[BlockKind], line: str, min_weight: int) -> BlockKind:
+def _bodies(text: str, lines: DocumentLines) -> list[str]:
+    """Every line's text without its terminator."""
+    if "\r" not in text:
+        bodies = text.split("\n")
+        return bodies[: len(lines)]
+    return [text[s:e] for s, e in zip(lines.start.tolist(), lines.end.tolist())]
+
+
+def _offsets(values: np.ndarray) -> array:
+    out = array("q")
+    out.frombytes(values.astype(np.int64).tobytes())
+    return out
+
+
+def _promoted_kind(index: int, kinds: list[BlockKind], line: str, weight: int, min_weight: int) -> BlockKind:
     kind = kinds[index]
     if kind is not BlockKind.MINOR or _STRUCTURAL.match(line):
         return kind
     if not any(k is BlockKind.MARKER for k in kinds[max(0, index - 1) : index + 2]):
         return kind
-    if content_weight(normalise(line)) < min_weight:
+    if weight < min_weight:
         return kind
     return BlockKind.PROSE
 
 
 def classify_line(line: str, min_prose_weight: int = 50) -> BlockKind:
     """PROSE for a paragraph line, MINOR for structure (headings, lists, tables) and short or title-like lines."""
-    if _STRUCTURAL.match(line):
-        return BlockKind.MINOR
     weight = content_weight(normalise(line))
     if weight < min_prose_weight:
+        return BlockKind.MINOR
+    return _heavy_line_kind(line, weight)
+
+
+def _heavy_line_kind(line: str, weight: int) -> BlockKind:
+    """The kind of a line of at least the prose weight: MINOR if structure or title-like, else PROSE."""
+    if _STRUCTURAL.match(line):
         return BlockKind.MINOR
     if weight < _TITLE_MAX_WEIGHT and not _ENDS_LIKE_SENTENCE.search(line):
         return BlockKind.MINOR

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
 _NOT_WORD = re.compile(rf"[^\w{_MARKS}]+")  # and "_", removed by str.replace: one class, no alternation
 _WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
@@ -21,6 +23,9 @@ _ASCII_SPACE = {c: " " for c in range(128) if not chr(c).isalnum()}
 # character takes the ASCII path.
 _TYPOGRAPHIC = "\u00a0\u00ab\u00b7\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026"
 _SCRIPT_SAMPLE = 4000
+# From this length on, a text that is not ASCII goes through the character table (numpy) when it is simple:
+# accented names, currency signs and CJK would otherwise take the regex and NFKC passes.
+_LONG = 256
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
 
 
@@ -34,6 +39,10 @@ def normalise(text: str) -> str:
     plain = _as_ascii(text)
     if plain is not None:
         return plain.translate(_ASCII_DROP).lower()
+    if len(text) >= _LONG:
+        mapped = _simple_keys(text)
+        if mapped is not None:
+            return _decode(mapped[(mapped >= 0) & (mapped != 10)])
     letters = _NOT_WORD.sub("", text.replace("_", ""))
     if not unicodedata.is_normalized("NFKC", letters):
         letters = _NOT_WORD.sub("", unicodedata.normalize("NFKC", letters))  # no letter or mark NFKC-folds to "_"
@@ -45,11 +54,29 @@ def words(text: str) -> list[str]:
     plain = _as_ascii(text)
     if plain is not None:
         return plain.translate(_ASCII_SPACE).lower().split()
+    if len(text) >= _LONG:
+        mapped = _simple_keys(text)
+        if mapped is not None:
+            return _decode(np.where((mapped >= 0) & (mapped != 10), mapped, 32)).split()
     found = _WORD.findall(text)
     joined = " ".join(found)
     if not unicodedata.is_normalized("NFKC", joined):
         found = _WORD.findall(unicodedata.normalize("NFKC", joined))
     return [w.casefold() for w in found]
+
+
+def _simple_keys(text: str) -> np.ndarray | None:
+    """Each character's key as a code point (-1: none), if every character of ``text`` is simple; else None.
+
+    Then the key of the text is the keys of its characters in order, and its words are
+    the runs of characters with a key (see :class:`_CharTable`).
+    """
+    mapped = char_table().keys_of(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
+    return None if (mapped == _NOT_SIMPLE).any() else mapped
+
+
+def _decode(points: np.ndarray) -> str:
+    return points.astype(np.uint32).tobytes().decode("utf-32-le")
 
 
 def _as_ascii(text: str) -> str | None:
@@ -85,3 +112,65 @@ def content_weight(normalised: str) -> int:
 def is_cjk_text(text: str, share: float = 0.3) -> bool:
     """Whether at least ``share`` of the letters of ``text`` are CJK characters."""
     return cjk_share(normalise(text[: 2 * _SCRIPT_SAMPLE])) >= share
+
+
+# Characters that compose with the starter before them although they are starters themselves
+# (canonical decompositions "x y" with combining class of y = 0; Unicode 14), and the conjoining
+# Hangul vowels and trailing consonants. tests/test_lines.py recomputes this from unicodedata.
+_STARTER_SECONDS = frozenset(
+    [0x9BE, 0x9D7, 0xB3E, 0xB56, 0xB57, 0xBBE, 0xBD7, 0xCC2, 0xCD5, 0xCD6, 0xD3E, 0xD57, 0xDCF, 0xDDF, 0xFB5,
+     0xFB7, 0x102E, 0x1B35, 0x11127, 0x1133E, 0x11357, 0x114B0, 0x114BA, 0x114BD, 0x115AF, 0x11930]
+    + list(range(0x1161, 0x1176)) + list(range(0x11A8, 0x11C3))
+)
+# str.isspace: what str.strip removes, so a line of only these is blank (tests/test_lines.py checks the list)
+_SPACES = (list(range(0x09, 0x0E)) + list(range(0x1C, 0x21)) + [0x85, 0xA0, 0x1680] + list(range(0x2000, 0x200B))
+           + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+_UNKNOWN, _DROPPED, _NOT_SIMPLE = -2, -1, -3
+
+
+class _CharTable:
+    """Each code point's key as a code point (or dropped, or not simple), filled as characters are met.
+
+    A character's key is ``normalise`` of it alone; it is *simple* when that is at most one
+    character with combining class 0 that composes with no starter before it. In a text
+    of simple characters nothing composes or reorders across characters, so NFKC and case
+    folding work character by character: the text's key is its characters' keys in order,
+    and its words (``words``) are the runs of characters that have a key. "\\n" keeps
+    its place (10), so that lines normalised together stay apart.
+    """
+
+    def __init__(self) -> None:
+        self.table = np.full(0x110000, _UNKNOWN, dtype=np.int32)
+        self.space = np.zeros(0x110000, dtype=bool)
+        self.space[_SPACES] = True
+        for point in range(128):
+            self._fill(point)
+        self.table[10] = 10  # the line break stays, so the lines stay apart
+
+    def _fill(self, point: int) -> None:
+        key = normalise(chr(point))
+        if not key:
+            self.table[point] = _DROPPED
+        elif len(key) == 1 and unicodedata.combining(key) == 0 and ord(key) not in _STARTER_SECONDS:
+            self.table[point] = ord(key)
+        else:
+            self.table[point] = _NOT_SIMPLE
+
+    def keys_of(self, points: np.ndarray) -> np.ndarray:
+        mapped = self.table[points]
+        unknown = mapped == _UNKNOWN
+        if unknown.any():
+            for point in np.unique(points[unknown]).tolist():
+                self._fill(point)
+            mapped = self.table[points]
+        return mapped
+
+
+_TABLE: list[_CharTable] = []
+
+
+def char_table() -> _CharTable:
+    """The process's character table (made on first use: some 10 ms)."""
+    if not _TABLE:
+        _TABLE.append(_CharTable())
+    return _TABLE[0]

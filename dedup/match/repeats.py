@@ -1,0 +1,174 @@
+"""Whether a document can repeat anything at all, decided without its pairs, sections or sentences.
+
+Most scraped documents repeat nothing inside themselves, yet matching them costs a pair
+search over every block and sentence. This module proves, from shingle counts alone, that
+cleaning would remove nothing, so the text can be returned as it is.
+
+Cleaning only removes (a) markers, (b) blocks of a repeated section anchored by a pair of
+prose blocks, (c) long sentences (and blocks emptied by them) repeating another long
+sentence. Every such pair is exact, near (Jaccard ≥ ``near_threshold``) or contained
+(≥ ``containment_threshold`` of the smaller inside the larger), so the smaller unit shares
+at least c = min of the two thresholds of its distinct shingles with the other.
+
+Call a shingle position *repeated* when its hash occurs at another position among the
+units looked at. A shared distinct shingle has at least one repeated position in the
+smaller unit, and a shingle with no repeated position is a distinct one of its own, so a
+unit sharing c of its distinct shingles has at least c of its positions repeated. A unit
+whose share of repeated positions stays below c can pair with nothing: that is the test,
+computed with one sort of (hash, position) keys.
+
+Sentences are not split unless needed: in a *simple* text (``dedup.segment.lines``) a
+sentence's key is a stretch of its line's key, so no sentence of a line can pair if no
+stretch of the line's key as long as a long sentence has c of its positions repeated
+(a running minimum over prefix sums finds the best stretch). Only lines where some
+stretch passes are split into sentences and looked at one sentence at a time.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from dedup.model import BlockKind, CleanOptions
+from dedup.segment.blocks import DocumentBlocks
+from dedup.segment.normalise import content_weight, normalise
+from dedup.segment.sentences import sentence_spans
+from dedup.signatures.shingles import hash_ngrams
+
+# Shares are compared in integers, as 1/1024ths rounded down: the test then asks for a little
+# less than c, so rounding can only ever send a text the long way.
+_SCALE = 1024
+
+
+def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
+    """True if cleaning the document of ``blocks`` is known to remove nothing.
+
+    False never means something repeats, only that it was not ruled out.
+    """
+    if not options.keep_markers and BlockKind.MARKER in blocks.kinds:
+        return False
+    share = options.near_threshold
+    if options.containment_threshold is not None:
+        share = min(share, options.containment_threshold)
+    scaled = math.floor(share * _SCALE)
+    if scaled <= 0:
+        return False
+    prose = [b for b, kind in enumerate(blocks.kinds) if kind is BlockKind.PROSE]
+    if not prose:
+        return True
+    keys = [blocks.keys[b] for b in prose]
+    n = options.shingle_size
+    hashes, offsets = hash_ngrams(keys, n)
+    repeated = _repeated_positions(hashes)
+    if _any_share(repeated, offsets, scaled):
+        return False  # a pair of prose blocks is possible
+    simple = blocks.lines is not None and blocks.lines.simple
+    if not simple or math.ceil(options.min_sentence_weight / 2) < n:
+        return not _sentences_may_pair(blocks, prose, options, scaled)
+    suspects = _lines_with_dense_stretch(keys, repeated, offsets, n, options.min_sentence_weight, scaled)
+    for unit in suspects:
+        if _line_sentences_may_pair(blocks, prose[unit], repeated[offsets[unit] : offsets[unit + 1]], options, scaled):
+            return False
+    return True
+
+
+def _repeated_positions(hashes: np.ndarray) -> np.ndarray:
+    """Whether each position's hash occurs at some other position too (one sort of 64-bit keys)."""
+    if len(hashes) < 2:
+        return np.zeros(len(hashes), dtype=bool)
+    keys = (hashes.astype(np.uint64) << np.uint64(32)) | np.arange(len(hashes), dtype=np.uint64)
+    keys.sort()
+    ordered = keys >> np.uint64(32)
+    same = ordered[1:] == ordered[:-1]
+    in_run = np.zeros(len(keys), dtype=bool)
+    in_run[1:] |= same
+    in_run[:-1] |= same
+    repeated = np.empty(len(keys), dtype=bool)
+    repeated[(keys & np.uint64(0xFFFFFFFF)).astype(np.int64)] = in_run
+    return repeated
+
+
+def _any_share(repeated: np.ndarray, offsets: np.ndarray, scaled: int) -> bool:
+    """Whether some unit (positions ``offsets[u]:offsets[u + 1]``) has ``scaled``/1024 of its positions repeated."""
+    sizes = np.diff(offsets)
+    counts = np.concatenate([[0], np.cumsum(repeated, dtype=np.int64)])
+    hits = counts[offsets[1:]] - counts[offsets[:-1]]
+    return bool(np.any((sizes > 0) & (hits * _SCALE >= scaled * sizes)))
+
+
+def _min_sentence_chars(key: str, min_weight: int) -> int:
+    """Fewest characters a key part of ``key`` can have and still weigh ``min_weight``.
+
+    A character weighs 1, a CJK character 2 (``content_weight``): an ASCII key needs them all.
+    """
+    return min_weight if key.isascii() else math.ceil(min_weight / 2)
+
+
+def _lines_with_dense_stretch(
+    keys: Sequence[str], repeated: np.ndarray, offsets: np.ndarray, n: int, min_weight: int, scaled: int
+) -> list[int]:
+    """Units with a stretch of positions as long as a long sentence's with ``scaled``/1024 of them repeated.
+
+    A sentence of k ≥ n characters has k - n + 1 positions. With F the prefix sums of
+    ``repeated`` and G[k] = 1024·F[k] - scaled·k, a stretch [a, b) of a unit qualifies when
+    G[b] - G[a] ≥ 0 with b - a ≥ its least length: the running minimum of G (earlier
+    units lifted out of reach) gives the best a for every b at once, in integers.
+    """
+    units = len(keys)
+    sizes = np.diff(offsets)
+    least = np.array([max(_min_sentence_chars(k, min_weight) - n + 1, 1) for k in keys], dtype=np.int64)
+    candidates = sizes >= least
+    if not candidates.any():
+        return []
+    # prefix entries: unit u has sizes[u] + 1 of them, for k = 0 .. sizes[u]
+    entry_unit = np.repeat(np.arange(units, dtype=np.int64), sizes + 1)
+    first_entry = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
+    k = np.arange(len(entry_unit), dtype=np.int64) - first_entry[entry_unit]
+    prefix = np.concatenate([[0], np.cumsum(repeated, dtype=np.int64)])
+    position = offsets[entry_unit] + k
+    g = _SCALE * (prefix[position] - prefix[offsets[entry_unit]]) - scaled * k
+    lift = 2 * _SCALE * (len(repeated) + 1) + 1  # more than any span of g
+    lifted = g + lift * (units - entry_unit)
+    running = np.minimum.accumulate(lifted)
+    valid = np.flatnonzero((k >= least[entry_unit]) & candidates[entry_unit])
+    dense = lifted[valid] - running[valid - least[entry_unit[valid]]] >= 0
+    return np.unique(entry_unit[valid[dense]]).tolist()
+
+
+def _line_sentences_may_pair(
+    blocks: DocumentBlocks, block: int, repeated: np.ndarray, options: CleanOptions, scaled: int
+) -> bool:
+    """Whether a long sentence of ``block`` has ``scaled``/1024 of its positions repeated (``repeated``: the line's)."""
+    spans = np.array(sentence_spans(blocks.text_of(block)), dtype=np.int64).reshape(-1, 2) + blocks.start[block]
+    if not len(spans):
+        return False
+    keys = blocks.stretch_keys(np.full(len(spans), block), spans[:, 0], spans[:, 1])
+    assert keys is not None
+    n = options.shingle_size
+    line_key = blocks.keys[block]
+    for key in keys:
+        if content_weight(key) < options.min_sentence_weight:
+            continue
+        if len(key) < n:
+            return True  # one shingle of its own, not one of the line's
+        start = line_key.find(key)  # a repeated flag depends on the hash alone: any copy of the key has the same flags
+        stretch = repeated[start : start + len(key) - n + 1]
+        if int(stretch.sum()) * _SCALE >= scaled * len(stretch):
+            return True
+    return False
+
+
+def _sentences_may_pair(blocks: DocumentBlocks, prose: Sequence[int], options: CleanOptions, scaled: int) -> bool:
+    """Whether some long sentence has ``scaled``/1024 of its positions repeated among the long sentences."""
+    keys = []
+    for block in prose:
+        body = blocks.text_of(block)
+        for low, high in sentence_spans(body):
+            key = normalise(body[low:high])
+            if content_weight(key) >= options.min_sentence_weight:
+                keys.append(key)
+    if len(keys) < 2:
+        return False
+    hashes, offsets = hash_ngrams(keys, options.shingle_size)
+    return _any_share(_repeated_positions(hashes), offsets, scaled)

@@ -1,0 +1,79 @@
+"""Lines normalised over the whole text at once are the lines normalised one by one."""
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import unicodedata
+from pathlib import Path
+
+from dedup.segment.lines import document_lines
+from dedup.segment.normalise import _STARTER_SECONDS, content_weight, normalise
+
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")  # what a line is, one regex match each
+ALPHABET = list("ab Z9 \n\r\r\n\t.,_-é\u0301e가\u1161ㄱㅏß½ºｶﾞ\ufb01\u00a0”’…\u3000漢字カナ１２Ａ\ud800\U0001F600µ")
+
+
+def texts() -> list[str]:
+    with gzip.open(DATA / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        pages = [json.loads(line)["text"] for line in f][:60]
+    rng = random.Random(16)
+    made = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40))) for _ in range(1500)]
+    return pages + [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))] + made + ["", "\n", "\r", "x\r\n"]
+
+
+def test_offsets_keys_and_weights_are_those_of_each_line() -> None:
+    for text in texts():
+        lines = document_lines(text)
+        matches = list(LINE.finditer(text))
+        assert list(zip(lines.start.tolist(), lines.end.tolist(), lines.line_end.tolist())) == [
+            (m.start(), m.start() + len(m.group().rstrip("\r\n")), m.end()) for m in matches
+        ]
+        keys = [normalise(text[m.start() : m.start() + len(m.group().rstrip("\r\n"))]) for m in matches]
+        assert lines.keys == keys
+        assert lines.weights.tolist() == [content_weight(k) for k in keys]
+
+
+def test_in_a_simple_text_every_stretch_of_a_line_has_its_key_inside_the_line_key() -> None:
+    rng = random.Random(7)
+    simple = 0
+    for text in texts():
+        lines = document_lines(text)
+        if not lines.simple:
+            continue
+        simple += 1
+        for i in range(len(lines)):
+            body, key = lines.body(i), lines.keys[i]
+            for _ in range(3):
+                a = rng.randint(0, len(body))
+                b = rng.randint(a, len(body))
+                start = len(normalise(body[:a]))
+                assert key[start : start + len(normalise(body[a:b]))] == normalise(body[a:b])
+    assert simple > 200
+
+
+def test_starter_seconds_are_those_of_this_unicode_version() -> None:
+    seconds = set()
+    for point in range(0x110000):
+        decomposition = unicodedata.decomposition(chr(point))
+        if decomposition and not decomposition.startswith("<") and len(decomposition.split()) == 2:
+            second = int(decomposition.split()[1], 16)
+            if unicodedata.combining(chr(second)) == 0:
+                seconds.add(second)
+    hangul = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    assert seconds | hangul == set(_STARTER_SECONDS)
+
+
+def test_long_texts_through_the_character_table_normalise_and_split_into_words_as_the_regex_does(monkeypatch) -> None:
+    import dedup.segment.normalise as module
+
+    rng = random.Random(3)
+    long_texts = [t for t in texts() if len(t) >= 256]
+    long_texts += ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(256, 600))) for _ in range(300)]
+    long_texts += [("Müller paid £30 and €12 for the café’s crème brûlée — naïve? " * 8), "ｶﾞ" * 200, "İstanbul ΣΑΣ " * 30]
+    fast = [(module.normalise(t), module.words(t)) for t in long_texts]
+    monkeypatch.setattr(module, "_LONG", 10**9)
+    assert fast == [(module.normalise(t), module.words(t)) for t in long_texts]

@@ -1,0 +1,42 @@
+"""The fast path of within-document cleaning only ever skips documents from which nothing is removed."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from dedup.match.repeats import repeats_nothing
+from dedup.model import CleanOptions
+from dedup.segment.blocks import document_blocks
+from dedup.segment.lines import document_lines
+from dedup.within import clean_once
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _skipped(text: str, options: CleanOptions) -> bool:
+    lines = document_lines(text)
+    return repeats_nothing(document_blocks(text, options.marker_patterns, lines=lines), options)
+
+
+def test_real_pages_that_repeat_nothing_are_skipped_and_nothing_skipped_repeats() -> None:
+    with gzip.open(DATA / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        pages = [json.loads(line)["text"] for line in f]
+    least = {CleanOptions(): len(pages) // 2, CleanOptions(near_threshold=0.5, min_sentence_weight=20): 1, CleanOptions(shingle_size=3): 1}
+    for options, enough in least.items():
+        skipped = 0
+        for text in pages:
+            if _skipped(text, options):
+                skipped += 1
+                assert not clean_once(text, options)[0].removals
+        assert skipped >= enough
+
+
+def test_a_repeated_paragraph_or_sentence_is_never_skipped() -> None:
+    paragraph = "The council met on Tuesday to review the budget, and most members agreed that road repairs should come first."
+    other = "Farmers reported a strong harvest this autumn, with yields well above the average of the last ten years."
+    assert _skipped(f"{paragraph}\n\n{other}\n", CleanOptions())
+    assert not _skipped(f"{paragraph}\n\n{other}\n\n{paragraph}\n", CleanOptions())
+    assert not _skipped(f"{paragraph} {other}\n\nAnd then: {other}\n", CleanOptions())
+    assert not _skipped(f"{paragraph}\n---END---\n{other}\n", CleanOptions())
+    assert _skipped(f"{paragraph}\n---END---\n{other}\n", CleanOptions(keep_markers=True))
