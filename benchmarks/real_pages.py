@@ -170,6 +170,21 @@ def _pair_of(doc_id: str) -> str:
     return doc_id.rsplit("-", 1)[0]
 
 
+def clusters_of(duplicate_of: dict[str, str | None]) -> dict[str, list[str]]:
+    """Members of each cluster (singletons included), keyed by canonical id: ``duplicate_of`` followed."""
+    def root(doc_id: str) -> str:
+        seen = set()
+        while duplicate_of.get(doc_id) and doc_id not in seen:
+            seen.add(doc_id)
+            doc_id = duplicate_of[doc_id]  # type: ignore[assignment]
+        return doc_id
+
+    out: dict[str, list[str]] = defaultdict(list)
+    for doc_id in duplicate_of:
+        out[root(doc_id)].append(doc_id)
+    return out
+
+
 def pair_scores(report_path) -> tuple[float, float, int, int, int]:
     """(recall, precision, found, predicted, positives) of the page/article pairs in a report.
 
@@ -179,17 +194,7 @@ def pair_scores(report_path) -> tuple[float, float, int, int, int]:
     with open(report_path, encoding="utf-8") as fh:
         docs = json.load(fh)["documents"]
     parent = {d["id"]: d.get("duplicate_of") for d in docs}
-
-    def root(doc_id: str) -> str:
-        seen = set()
-        while parent.get(doc_id) and doc_id not in seen:
-            seen.add(doc_id)
-            doc_id = parent[doc_id]
-        return doc_id
-
-    clusters: dict[str, list[str]] = defaultdict(list)
-    for doc_id in parent:
-        clusters[root(doc_id)].append(doc_id)
+    clusters = clusters_of(parent)
     predicted = found = 0
     for members in clusters.values():
         for a, b in itertools.combinations(members, 2):
@@ -209,18 +214,9 @@ def pair_details(report_path, records: list[dict]) -> dict:
     """Wrong pairs split by same site / different sites, and recall by article/page length."""
     with open(report_path, encoding="utf-8") as fh:
         parent = {d["id"]: d.get("duplicate_of") for d in json.load(fh)["documents"]}
-
-    def root(doc_id: str) -> str:
-        seen = set()
-        while parent.get(doc_id) and doc_id not in seen:
-            seen.add(doc_id)
-            doc_id = parent[doc_id]
-        return doc_id
-
     by_id = {r["id"]: r for r in records}
-    clusters: dict[str, list[str]] = defaultdict(list)
-    for doc_id in parent:
-        clusters[root(doc_id)].append(doc_id)
+    clusters = clusters_of(parent)
+    root = {member: canonical for canonical, members in clusters.items() for member in members}
     wrong_same = wrong_cross = 0
     for members in clusters.values():
         for a, b in itertools.combinations(members, 2):
@@ -238,7 +234,7 @@ def pair_details(report_path, records: list[dict]) -> dict:
         for lo, hi in RATIO_BUCKETS:
             if lo <= ratio < hi:
                 buckets[(lo, hi)][1] += 1
-                buckets[(lo, hi)][0] += root(page["id"]) == root(art["id"])
+                buckets[(lo, hi)][0] += root[page["id"]] == root[art["id"]]
     return {"wrong_same_site": wrong_same, "wrong_cross_site": wrong_cross,
             "by_ratio": {f"{lo:g}-{hi:g}" if hi != float("inf") else f">={lo:g}": tuple(v) for (lo, hi), v in buckets.items()}}
 

@@ -69,6 +69,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from real_pages import clusters_of  # noqa: E402  (benchmarks/ is on the path: scripts run from it)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PAGES = ROOT / "tests" / "data" / "real_pages" / "pages.jsonl.gz"
@@ -542,21 +544,6 @@ def strip_site_lines(documents: list[dict], min_pages: int = 3) -> list[dict]:
 
 
 # -- scores -------------------------------------------------------------------------------------
-
-
-def clusters_of(duplicate_of: dict[str, str | None]) -> dict[str, list[str]]:
-    """Members of each cluster (singletons included), keyed by canonical id."""
-    def root(doc_id: str) -> str:
-        seen = set()
-        while duplicate_of.get(doc_id) and doc_id not in seen:
-            seen.add(doc_id)
-            doc_id = duplicate_of[doc_id]
-        return doc_id
-
-    out: dict[str, list[str]] = defaultdict(list)
-    for doc_id in duplicate_of:
-        out[root(doc_id)].append(doc_id)
-    return out
 
 
 def report_clusters(report_path: Path) -> dict[str, list[str]]:

@@ -122,37 +122,36 @@ class Spooled:
     text_key: str
 
 
-def cleaned_text(doc: Spooled) -> str:
-    """The cleaned text inside a spooled payload (the inverse of :meth:`Document.encode`)."""
+def read_back(doc: Spooled) -> Document:
+    """The spooled payload as a :class:`Document` again: its cleaned text, and what it takes to encode it anew
+    (the inverse of :meth:`Document.encode`; the payload is parsed once)."""
     if doc.is_record:
-        return str(json.loads(doc.payload)[doc.text_key])
+        record = json.loads(doc.payload)
+        return Document("", str(record[doc.text_key]), "", doc.bom, record=record, text_key=doc.text_key)
     body = doc.payload[3:] if doc.bom else doc.payload
-    return body.decode("utf-8", "surrogateescape")
+    return Document("", body.decode("utf-8", "surrogateescape"), "", doc.bom)
 
 
-def without_boilerplate(doc: Spooled, boilerplate: Boilerplate, rule: BoilerplateRule) -> tuple[str, list[Cut], dict[str, Any]]:
-    """The document's cleaned text with its boilerplate lines cut, the cuts, and its report record."""
+def without_boilerplate(
+    doc: Spooled, boilerplate: Boilerplate, rule: BoilerplateRule,
+) -> tuple[Document, str, list[Cut], dict[str, Any]]:
+    """The document read back, its cleaned text with its boilerplate lines cut, the cuts, and its report record."""
     record = json.loads(doc.record)
     removed = [(r["start"], r["end"]) for r in record["removed"]]
-    text, cuts = cut_boilerplate(cleaned_text(doc), doc.site, boilerplate, removed, rule)
-    return text, cuts, record
-
-
-def rewritten(doc: Spooled, text: str) -> bytes:
-    """The payload of the document with ``text`` as its cleaned text."""
-    record = json.loads(doc.payload) if doc.is_record else None
-    return Document("", text, "", doc.bom, record=record, text_key=doc.text_key).encode()
+    document = read_back(doc)
+    text, cuts = cut_boilerplate(document.text, doc.site, boilerplate, removed, rule)
+    return document, text, cuts, record
 
 
 def cut_spooled(doc: Spooled, doc_id: str, boilerplate: Boilerplate, rule: BoilerplateRule) -> tuple[bytes, dict[str, Any], int]:
     """The payload to write, the report record (its boilerplate cuts among the removals) and the cleaned length
     of a spooled document once its boilerplate is cut."""
-    text, cuts, record = without_boilerplate(doc, boilerplate, rule)
+    document, text, cuts, record = without_boilerplate(doc, boilerplate, rule)
     if not cuts:
         return doc.payload, record, len(text)
     record["removed"] = sorted(record["removed"] + [boilerplate_record(c, boilerplate, doc_id) for c in cuts],
                                key=lambda r: r["start"])
-    return rewritten(doc, text), record, len(text)
+    return document.encode(text), record, len(text)
 
 
 def resketch_batch(
@@ -162,7 +161,7 @@ def resketch_batch(
     (boilerplate is left out of every document's similarity)."""
     texts, lengths, counts = [], [], []
     for doc in docs:
-        text, cuts, _ = without_boilerplate(doc, boilerplate, rule)
+        _, text, cuts, _ = without_boilerplate(doc, boilerplate, rule)
         texts.append(text)
         lengths.append(len(text))
         counts.append(len(cuts))

@@ -77,24 +77,16 @@ class SqliteStore(IndexStore):
         return json.loads(rows[0][0]) if rows else None
 
     def candidates(self, keys: np.ndarray) -> list[set[int]]:
-        found: list[set[int]] = [set() for _ in range(len(keys))]
-        if len(keys) == 0:
-            return found
         rows = [(int(pos), band, int(key)) for pos, band_keys in enumerate(keys) for band, key in enumerate(band_keys)]
-        with self._transaction():
-            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS query (pos INTEGER, band INTEGER, key INTEGER)")
-            self._db.execute("DELETE FROM query")
-            self._db.executemany("INSERT INTO query VALUES (?, ?, ?)", rows)
-            for pos, num in self._db.execute(
-                "SELECT query.pos, bands.num FROM query JOIN bands ON bands.band = query.band AND bands.key = query.key"
-            ):
-                found[pos].add(num)
-            self._db.execute("DELETE FROM query")
-        return found
+        return self._band_members(rows, len(keys))
 
     def holders(self, band: int, hashes: Sequence[np.ndarray]) -> list[set[int]]:
-        found: list[set[int]] = [set() for _ in range(len(hashes))]
-        rows = [(pos, band, int(h)) for pos, values in enumerate(hashes) for h in values.tolist()]
+        return self._band_members([(pos, band, int(h)) for pos, values in enumerate(hashes) for h in values.tolist()],
+                                  len(hashes))
+
+    def _band_members(self, rows: list[tuple[int, int, int]], count: int) -> list[set[int]]:
+        """For each query position of ``rows`` (position, band, key), the stored numbers with that band key."""
+        found: list[set[int]] = [set() for _ in range(count)]
         if not rows:
             return found
         with self._transaction():
