@@ -37,7 +37,7 @@ from dedup.options import RunOptions, check_options
 from dedup.read.document import Document
 from dedup.signatures.minhash import Sketches, sketch
 from dedup.write.records import dedup_field, document_record
-from dedup.write.report_json import boilerplate_record
+from dedup.write.report_json import with_boilerplate
 
 __all__ = ["DocumentResult", "Index", "IndexHit", "deduplicate"]
 _BATCH = 256
@@ -178,10 +178,7 @@ def _without_boilerplate(
             continue
         cut_removals = [Removal(c.original_start, c.original_end, RemovalKind.BOILERPLATE, "block", 1.0) for c in cuts]
         results[position] = CleanResult(text, tuple(sorted((*result.removals, *cut_removals), key=lambda r: r.start)))
-        bases[position]["removed"] = sorted(
-            bases[position]["removed"] + [boilerplate_record(c, boilerplate, ids[position]) for c in cuts],
-            key=lambda r: r["start"],
-        )
+        bases[position]["removed"] = with_boilerplate(bases[position]["removed"], cuts, boilerplate, ids[position])
     if not changed:
         return sketches
     return sketches.replaced(changed, sketch(texts, corpus.minhash))

@@ -21,7 +21,7 @@ from dedup.model import CleanOptions, CleanResult
 from dedup.read.document import Document
 from dedup.signatures.minhash import MinHashParams, Sketches, sketch
 from dedup.within import clean_document
-from dedup.write.report_json import boilerplate_record, removal_record
+from dedup.write.report_json import removal_record, with_boilerplate
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,7 @@ def cut_spooled(doc: Spooled, doc_id: str, boilerplate: Boilerplate, rule: Boile
     document, text, cuts, record = without_boilerplate(doc, boilerplate, rule)
     if not cuts:
         return doc.payload, record, len(text)
-    record["removed"] = sorted(record["removed"] + [boilerplate_record(c, boilerplate, doc_id) for c in cuts],
-                               key=lambda r: r["start"])
+    record["removed"] = with_boilerplate(record["removed"], cuts, boilerplate, doc_id)
     return document.encode(text), record, len(text)
 
 

@@ -54,6 +54,11 @@ def boilerplate_record(cut: Cut, boilerplate: Boilerplate, doc_id: str) -> dict[
     }
 
 
+def with_boilerplate(removed: list[dict[str, Any]], cuts: list[Cut], boilerplate: Boilerplate, doc_id: str) -> list[dict[str, Any]]:
+    """A document's removal records with its boilerplate cuts among them, in order."""
+    return sorted(removed + [boilerplate_record(c, boilerplate, doc_id) for c in cuts], key=lambda r: r["start"])
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
