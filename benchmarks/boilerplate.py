@@ -11,7 +11,8 @@ document's own):
 - the bytes of the vote rows (three int64 columns) and of the same rows in a SQLite index
   (``votes`` table, file size growth), per row.
 
-Run ``python benchmarks/boilerplate.py [--documents N]`` (default 100,000; about a minute).
+Run ``python benchmarks/boilerplate.py [--documents N ...] [--chunk C ...]`` (default 100,000 and
+400,000 documents, each counted at once and in ``count_votes``' default chunks; a few minutes).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dedup.decide.boilerplate import BoilerplateRule, boilerplate_of, count_votes  # noqa: E402
+from dedup.decide.boilerplate import VOTING_CHUNK, BoilerplateRule, boilerplate_of, count_votes  # noqa: E402
 from dedup.index.sqlite import SqliteStore  # noqa: E402
 
 from _common import load_average, machine  # noqa: E402
@@ -54,12 +55,12 @@ def documents(count: int, seed: int = 5) -> tuple[list[np.ndarray], np.ndarray, 
     return keys, units, sites
 
 
-def measure(count: int) -> dict[str, float]:
+def measure(count: int, chunk: int) -> dict[str, float]:
     keys, units, sites = documents(count)
     occurrences = sum(len(k) for k in keys)
     tracemalloc.start()
     cpu = time.process_time()
-    votes = count_votes(keys, units, sites)
+    votes = count_votes(keys, units, sites, chunk=chunk)
     everywhere, on_site = boilerplate_of(votes, BoilerplateRule())
     cpu = time.process_time() - cpu
     _, peak = tracemalloc.get_traced_memory()
@@ -76,33 +77,36 @@ def measure(count: int) -> dict[str, float]:
         stored = os.path.getsize(path) - empty
         store.close()
     return {
-        "documents": count, "occurrences": occurrences, "distinct": distinct, "rows": len(votes),
+        "documents": count, "chunk": chunk, "occurrences": occurrences, "distinct": distinct, "rows": len(votes),
         "cpu": cpu, "peak": peak, "everywhere": len(everywhere), "on_site": len(on_site),
         "row_bytes": votes.key.nbytes + votes.site.nbytes + votes.units.nbytes, "sqlite_bytes": stored,
     }
 
 
-def table(result: dict[str, float]) -> str:
-    r = result
+def table(results: list[dict[str, float]]) -> str:
     return "\n".join([
         f"Machine: {machine()}, load {load_average()}",
         "",
-        "| documents | line occurrences | distinct lines | vote rows | CPU | peak traced memory | per occurrence | "
+        "| documents | occurrences counted at once | line occurrences | distinct lines | vote rows | CPU | peak traced memory | per occurrence | "
         "per distinct line | vote rows in memory | in SQLite |",
-        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-        f"| {r['documents']:,} | {r['occurrences']:,} | {r['distinct']:,} | {r['rows']:,} | {r['cpu']:.2f} s | "
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        *(f"| {r['documents']:,} | {min(r['chunk'], r['occurrences']):,} | {r['occurrences']:,} | {r['distinct']:,} | {r['rows']:,} | {r['cpu']:.2f} s | "
         f"{r['peak'] / 2**20:.0f} MiB | {r['peak'] / r['occurrences']:.0f} B | {r['peak'] / r['distinct']:.0f} B | "
-        f"{r['row_bytes'] / r['rows']:.0f} B/row | {r['sqlite_bytes'] / r['rows']:.0f} B/row |",
+        f"{r['row_bytes'] / r['rows']:.0f} B/row | {r['sqlite_bytes'] / r['rows']:.0f} B/row |"
+          for r in results),
         "",
-        f"Boilerplate found: {r['everywhere']:,} lines everywhere, {r['on_site']:,} (line, site) pairs.",
+        *(f"Boilerplate found in {r['documents']:,} documents, {min(r['chunk'], r['occurrences']):,} at once: "
+          f"{r['everywhere']:,} lines everywhere, {r['on_site']:,} (line, site) pairs." for r in results),
     ])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--documents", type=int, nargs="+", default=[100_000, 400_000])
+    parser.add_argument("--chunk", type=int, nargs="+", default=[1 << 40, VOTING_CHUNK],
+                        help="line occurrences counted at once (default: all of them, then count_votes' default)")
     args = parser.parse_args()
-    print(table(measure(args.documents)))
+    print(table([measure(count, chunk) for count in args.documents for chunk in args.chunk]))
 
 
 if __name__ == "__main__":

@@ -139,6 +139,29 @@ def test_votes_of_two_batches_add_up_to_the_votes_of_both_at_once():
     assert [a.tolist() for a in boilerplate_of(whole, RULE)] == [a.tolist() for a in boilerplate_of(halves, RULE)]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.integers(0, 12), max_size=6), st.integers(0, 5), st.integers(-1, 2),
+                          st.booleans()), min_size=1, max_size=25),
+       st.integers(1, 12))
+def test_counting_in_chunks_of_any_size_gives_the_votes_of_counting_at_once(documents, chunk):
+    """A unit's documents fall in one chunk however the units interleave, so it still votes once."""
+    keys = [np.unique(np.array(k, dtype=np.int64)) for k, _, _, _ in documents]
+    units = np.array([u for _, u, _, _ in documents])
+    sites = np.array([s for _, _, s, _ in documents])
+    voting = np.array([v for _, _, _, v in documents])
+    at_once = count_votes(keys, units, sites, voting, chunk=1 << 30)
+    chunked = count_votes(keys, units, sites, voting, chunk=chunk)
+    assert (chunked.key.tolist(), chunked.site.tolist(), chunked.units.tolist()) == (
+        at_once.key.tolist(), at_once.site.tolist(), at_once.units.tolist())
+    expected = {}  # (line, site) -> units, by the definition: one vote per (line, unit), on the unit's first site
+    for unit in set(units[voting].tolist()):
+        members = [d for d in range(len(documents)) if units[d] == unit]
+        site = next((int(sites[d]) for d in members if sites[d] != NO_SITE), NO_SITE)
+        for key in set().union(*(keys[d].tolist() for d in members if voting[d])):
+            expected[key, site] = expected.get((key, site), 0) + 1
+    assert dict(zip(zip(chunked.key.tolist(), chunked.site.tolist()), chunked.units.tolist())) == expected
+
+
 def test_a_cluster_votes_on_the_site_of_its_first_document_with_one():
     a, b = site_key("a.example"), site_key("b.example")
     votes = count_votes([np.array([9]), np.array([9]), np.array([9])], np.array([4, 4, 4]), np.array([NO_SITE, b, a]))

@@ -19,8 +19,8 @@ and with a letter or digit (``min_weight``). A line of paragraph weight is chrom
 one site (a cookie notice, a "related stories" teaser): shared by several sites, it is a
 story or a quote they all carry, and is left alone. Counting works on 64-bit keys of the
 normalised lines as numpy arrays: 8 bytes per distinct line of a document kept until the
-batch is decided, a few sorted int64 columns while counting (benchmarks/boilerplate.py
-measures the peak per line), and 24 bytes per vote row.
+batch is decided, a few sorted int64 columns for the lines of one chunk of documents while
+counting (benchmarks/boilerplate.py measures the peak per line), and 24 bytes per vote row.
 """
 from __future__ import annotations
 
@@ -112,20 +112,12 @@ class Votes:
 
     def plus(self, other: Votes) -> Votes:
         """The rows of both, summed per (key, site)."""
-        key = np.concatenate([self.key, other.key])
-        site = np.concatenate([self.site, other.site])
-        units = np.concatenate([self.units, other.units])
-        return _summed(key, site, units)
+        return _merged([self, other])
 
 
 def _summed(key: np.ndarray, site: np.ndarray, units: np.ndarray) -> Votes:
     """Rows summed per (key, site), sorted by key then site (one sort of two columns, no row copies)."""
-    if len(key) == 0:
-        return Votes.none()
-    order = np.lexsort((site, key))
-    key, site, units = key[order], site[order], units[order]
-    starts = np.flatnonzero(_changes(key, site))
-    return Votes(key[starts], site[starts], np.add.reduceat(units, starts))
+    return _merged([Votes(key, site, units)])
 
 
 def _changes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -135,31 +127,94 @@ def _changes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return new
 
 
+VOTING_CHUNK = 1 << 20  # line occurrences counted at once: ~80 MB at the peak of one chunk
+
+
 def count_votes(keys_per_document: Sequence[np.ndarray], units: np.ndarray, sites: np.ndarray,
-                voting: np.ndarray | None = None) -> Votes:
+                voting: np.ndarray | None = None, chunk: int = VOTING_CHUNK) -> Votes:
     """One vote per (line, unit): ``units`` gives each document's duplicate cluster (a label), ``sites``
     each document's site number, and the unit votes on the site of its first document that has one.
-    ``voting`` leaves documents out (those whose cluster voted in an earlier batch already)."""
+    ``voting`` leaves documents out (those whose cluster voted in an earlier batch already).
+
+    Streamed: the documents are taken unit by unit (all of a unit's documents in one chunk, so that
+    it votes once), about ``chunk`` line occurrences at a time, and each chunk's vote rows are summed
+    into the total as they come. So the peak is that of one chunk (benchmarks/boilerplate.py: ~78 bytes
+    an occurrence) plus the vote rows, 24 bytes per distinct (line, site), however large the batch."""
     units = np.asarray(units, dtype=np.int64)
     sites = np.asarray(sites, dtype=np.int64)
     lengths = np.fromiter((len(k) for k in keys_per_document), dtype=np.int64, count=len(keys_per_document))
     if voting is not None:
         lengths = np.where(voting, lengths, 0)
-        keys_per_document = [k if v else k[:0] for k, v in zip(keys_per_document, voting)]
     if lengths.sum() == 0:
         return Votes.none()
-    keys = np.concatenate(keys_per_document).astype(np.int64)
-    document = np.repeat(np.arange(len(lengths)), lengths)
     labels, unit_site = _site_of_units(units, sites)
-    unit = units[document]
-    del document
-    order = np.lexsort((unit, keys))
-    keys, unit = keys[order], unit[order]
+    total = _VoteSum()
+    for documents in _unit_chunks(units, lengths, chunk):
+        keys = np.concatenate([keys_per_document[d] for d in documents]).astype(np.int64)
+        unit = np.repeat(units[documents], lengths[documents])
+        order = np.lexsort((unit, keys))
+        keys, unit = keys[order], unit[order]
+        del order
+        distinct = _changes(keys, unit)  # one vote per (line, unit)
+        keys, unit = keys[distinct], unit[distinct]
+        site = unit_site[np.searchsorted(labels, unit)]
+        total.add(_summed(keys, site, np.ones(len(keys), dtype=np.int64)))
+    return total.result()
+
+
+def _unit_chunks(units: np.ndarray, lengths: np.ndarray, chunk: int) -> list[np.ndarray]:
+    """The documents with lines, grouped by unit, cut into runs of about ``chunk`` occurrences between units."""
+    order = np.argsort(units, kind="stable")
+    order = order[lengths[order] > 0]
+    if len(order) == 0:
+        return []
+    ends = np.cumsum(lengths[order])
+    unit_ends = np.flatnonzero(np.append(units[order][1:] != units[order][:-1], True))  # last document of a unit
+    through = ends[unit_ends]  # occurrences up to the end of each unit
+    cuts, taken = [], 0
+    while taken < len(unit_ends):
+        goal = (through[taken - 1] if taken else 0) + chunk
+        last = int(np.searchsorted(through, goal, side="right"))
+        taken = max(last, taken + 1)  # at least one unit, however many lines it has
+        cuts.append(int(unit_ends[taken - 1]))
+    return np.split(order, np.asarray(cuts[:-1]) + 1)
+
+
+class _VoteSum:
+    """Vote rows summed as they come, in levels of about doubling size: each row is re-sorted a
+    logarithmic number of times, not once per chunk, and a merge holds the rows about twice (40 bytes
+    a row at its peak, 24 after)."""
+
+    def __init__(self) -> None:
+        self.levels: list[Votes] = []
+
+    def add(self, votes: Votes) -> None:
+        self.levels.append(votes)
+        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
+            merging = [self.levels.pop(), self.levels.pop()]
+            self.levels.append(_merged(merging))
+
+    def result(self) -> Votes:
+        merging, self.levels = self.levels, []
+        return _merged(merging) if merging else Votes.none()
+
+
+def _merged(levels: list[Votes]) -> Votes:
+    """The rows of ``levels`` summed per (key, site); empties ``levels`` so that, the list being their only
+    holder, the rows are freed once concatenated, and each column once it is sorted."""
+    key = np.concatenate([v.key for v in levels])
+    site = np.concatenate([v.site for v in levels])
+    units = np.concatenate([v.units for v in levels])
+    levels.clear()
+    if len(key) == 0:
+        return Votes.none()
+    order = np.lexsort((site, key))
+    key = key[order]
+    site = site[order]
+    units = units[order]
     del order
-    distinct = _changes(keys, unit)  # one vote per (line, unit)
-    keys, unit = keys[distinct], unit[distinct]
-    site = unit_site[np.searchsorted(labels, unit)]
-    return _summed(keys, site, np.ones(len(keys), dtype=np.int64))
+    starts = np.flatnonzero(_changes(key, site))
+    return Votes(key[starts], site[starts], np.add.reduceat(units, starts))
 
 
 def _site_of_units(units: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
