@@ -77,18 +77,34 @@ def decide_boilerplate(
     earlier: Votes | None = None,
 ) -> Boilerplate:
     """The lines that are boilerplate given this batch's votes and those of earlier batches."""
+    everywhere, on_site, documents = flagged_lines(votes, rule, earlier)
+    if not documents:
+        return Boilerplate.none()
+    return Boilerplate(everywhere, on_site, documents, first_holders(np.fromiter(documents, dtype=np.int64),
+                                                                     line_keys, ids))
+
+
+def flagged_lines(
+    votes: Votes, rule: BoilerplateRule, earlier: Votes | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """(keys boilerplate everywhere, (key, site) pairs boilerplate on their site, the number of unrelated documents
+    of each such key) given this batch's votes and those of earlier batches."""
     total = votes if earlier is None else votes.plus(earlier)
     everywhere, on_site = boilerplate_of(total, rule)
     if not len(everywhere) and not len(on_site):
-        return Boilerplate.none()
+        return everywhere, on_site, {}
     flagged = np.union1d(everywhere, on_site[:, 0])
     keys, inverse = np.unique(total.key, return_inverse=True)
     units = np.bincount(inverse.ravel(), weights=total.units).astype(np.int64)
-    documents = dict(zip(flagged.tolist(), units[np.searchsorted(keys, flagged)].tolist()))
+    return everywhere, on_site, dict(zip(flagged.tolist(), units[np.searchsorted(keys, flagged)].tolist()))
+
+
+def first_holders(flagged: np.ndarray, line_keys: Sequence[np.ndarray], ids: Sequence[str]) -> dict[int, tuple[str, ...]]:
+    """The first two documents of the batch (in its order) that have each flagged key: the report's "seen in"."""
     seen_in: dict[int, tuple[str, ...]] = {}
     for position, doc_keys in enumerate(line_keys):
         for key in doc_keys[np.isin(doc_keys, flagged)].tolist():
             holders = seen_in.setdefault(key, ())
             if len(holders) < 2:
                 seen_in[key] = (*holders, ids[position])
-    return Boilerplate(everywhere, on_site, documents, seen_in)
+    return seen_in

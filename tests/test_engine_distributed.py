@@ -310,3 +310,45 @@ def test_warnings_of_written_runs_come_in_input_order() -> None:
     written = pd.DataFrame({"part": ["", f"part-{3:020d}.jsonl"], "first": [7, 3],
                             "warnings": [json.dumps(["empty document d7"]), json.dumps(["empty document d3"])]})
     assert written_warnings(written) == ["empty document d3", "empty document d7"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.integers(0, 15), max_size=6), st.integers(0, 6), st.integers(-1, 2),
+                          st.booleans()), min_size=1, max_size=30),
+       st.integers(1, 4))
+def test_votes_by_line_buckets_are_the_single_machine_votes(documents, buckets: int) -> None:
+    """Units from cluster labels (a document alone is its own), the unit's site from its first member, no vote
+    from a repeat of an earlier batch, the rows bucketed by line: count_votes' rows and every line of the batch."""
+    from dedup.decide.boilerplate import count_votes
+    from dedup.engine.distributed.buckets import bucket_of
+    from dedup.engine.distributed.votes import bucket_votes, line_rows, unit_sites, votes_and_lines
+
+    keys = [np.unique(np.array(k, dtype=np.int64)) for k, _, _, _ in documents]
+    positions = np.array([(1 << 40) + 3 * n for n in range(len(documents))], dtype=np.int64)
+    label = np.array([u for _, u, _, _ in documents])
+    sizes = np.bincount(label)
+    comp = np.array([positions[np.flatnonzero(label == u)[0]] for u in label])  # the smallest member's position
+    clustered = sizes[label] > 1
+    sites = np.array([s for _, _, s, _ in documents], dtype=np.int64)
+    voting = np.array([v for _, _, _, v in documents])
+    members = {"comp": comp[clustered], "pos": positions[clustered], "site": sites[clustered]}
+    site_of = dict(zip(*unit_sites(members).values())) if clustered.any() else {}
+    table = pa.table({
+        "pos": positions, "error": pa.array([b""] * len(documents), pa.binary()),
+        "lines": pa.array([k.tobytes() for k in keys], pa.binary()), "site": sites,
+        "comp": pa.array([int(c) if m else None for c, m in zip(comp, clustered)], pa.int64()),
+        "unit_site": pa.array([int(site_of[c]) if m else None for c, m in zip(comp, clustered)], pa.int64()),
+    })
+    earlier = pd.DataFrame({"pos": positions[~voting], "canonical_id": [b"x"] * int((~voting).sum()),
+                            "batch": [b"day1"] * int((~voting).sum()), "kind": ["near"] * int((~voting).sum()),
+                            "similarity": [0.9] * int((~voting).sum())}).set_index("pos")
+    rows = line_rows(table, lambda file: earlier).to_pandas()
+    rows["bucket"] = bucket_of(rows["key"].to_numpy(), buckets)
+    parts = [pd.DataFrame(bucket_votes({c: g[c].to_numpy() for c in ("key", "unit", "site", "voting")}))
+             for _, g in rows.groupby("bucket")]
+    votes, lines = votes_and_lines(pd.concat(parts) if parts else pd.DataFrame({"key": [], "site": [], "units": []}))
+    units = np.where(clustered, comp, positions)
+    expected = count_votes(keys, units, sites, voting)
+    assert (votes.key.tolist(), votes.site.tolist(), votes.units.tolist()) == (
+        expected.key.tolist(), expected.site.tolist(), expected.units.tolist())
+    assert lines.tolist() == np.unique(np.concatenate(keys)).tolist()

@@ -169,9 +169,8 @@ def test_ray_with_an_index_over_two_days_and_a_rerun_gives_the_local_results(day
 def test_the_distributed_path_with_a_killed_worker_gives_the_local_results(days, fault, tmp_path: Path) -> None:
     """Shuffles instead of the driver, index matches joined onto the clusters. (Star rounds instead of scipy
     would add three group-bys a round: a minute here; test_engine_distributed runs them bucket by bucket.)"""
-    # the distributed path finds neither containment inside its batch nor boilerplate (it says so): compared with
-    # the local engine without them
-    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30, boilerplate_min_docs=0))
+    # the distributed path finds no containment inside its batch (it says so): compared with the local engine without
+    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30))
     index, local_index = tmp_path / "seen.sqlite", tmp_path / "local.sqlite"
     for day in ("day1", "day2"):
         clean_paths([days[day]], tmp_path / f"local-{day}.jsonl", replace(options, index=str(local_index), batch=day))
@@ -234,3 +233,36 @@ def test_ray_cuts_the_same_boilerplate_and_finds_the_same_containment_as_the_loc
     assert "boilerplate" in kinds
     assert sum(d["duplicate_kind"] == "contained" for d in local_report["documents"]) >= 10
     assert list(kept_lines(tmp_path / "ray")) == [json.loads(line) for line in local.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_distributed_path_cuts_the_boilerplate_of_real_pages_as_the_local_engine(tmp_path: Path) -> None:
+    """Votes by line buckets, the second sketch, the cut outputs and report, and the index's earlier votes: the
+    first 40 records go into the index on one machine, the next 40 through the distributed path."""
+    import gzip
+
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        records = [json.loads(line) for line in f][:80]
+    days = {}
+    for day, chunk in (("day1", records[:40]), ("day2", records[40:])):
+        days[day] = tmp_path / f"{day}.jsonl"
+        days[day].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk), encoding="utf-8")
+    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30))
+    index, local_index = tmp_path / "seen.sqlite", tmp_path / "local.sqlite"
+    for day in ("day1", "day2"):
+        clean_paths([days[day]], tmp_path / f"local-{day}.jsonl", replace(options, index=str(local_index), batch=day))
+    clean_paths([days["day1"]], tmp_path / "day1-out.jsonl", replace(options, index=str(index), batch="day1"))
+    clean_with_ray([days["day2"]], tmp_path / "out", replace(options, index=str(index), batch="day2"), max_driver_documents=0)
+    ray_report, local_report = report_of(tmp_path / "out" / "report.json"), report_of(tmp_path / "local-day2.jsonl.report.json")
+    assert_same_run(ray_report, local_report)
+    assert sum(r["kind"] == "boilerplate" for d in local_report["documents"] for r in d["removed"]) >= 20
+    local_lines = (tmp_path / "local-day2.jsonl").read_text(encoding="utf-8").splitlines()
+    assert list(kept_lines(tmp_path / "out")) == [json.loads(line) for line in local_lines]
+    assert index_content(index) == index_content(local_index)
+    assert votes_of(index) == votes_of(local_index)
+
+
+def votes_of(location: Path) -> list[tuple[int, int, int]]:
+    import sqlite3
+
+    with sqlite3.connect(location) as db:
+        return sorted(db.execute("SELECT key, site, units FROM votes").fetchall())

@@ -147,19 +147,24 @@ def count_votes(keys_per_document: Sequence[np.ndarray], units: np.ndarray, site
         lengths = np.where(voting, lengths, 0)
     if lengths.sum() == 0:
         return Votes.none()
-    labels, unit_site = _site_of_units(units, sites)
+    labels, unit_site = site_of_units(units, sites)
     total = _VoteSum()
     for documents in _unit_chunks(units, lengths, chunk):
         keys = np.concatenate([keys_per_document[d] for d in documents]).astype(np.int64)
         unit = np.repeat(units[documents], lengths[documents])
-        order = np.lexsort((unit, keys))
-        keys, unit = keys[order], unit[order]
-        del order
-        distinct = _changes(keys, unit)  # one vote per (line, unit)
-        keys, unit = keys[distinct], unit[distinct]
-        site = unit_site[np.searchsorted(labels, unit)]
-        total.add(_summed(keys, site, np.ones(len(keys), dtype=np.int64)))
+        total.add(votes_of_rows(keys, unit, unit_site[np.searchsorted(labels, unit)]))
     return total.result()
+
+
+def votes_of_rows(keys: np.ndarray, units: np.ndarray, sites: np.ndarray) -> Votes:
+    """One vote per (line, unit), from a row per line occurrence: its key, its unit and the unit's site. Every
+    occurrence of a line must be among the rows (a chunk of whole units, or a bucket of keys)."""
+    keys, units, sites = (np.asarray(c, dtype=np.int64) for c in (keys, units, sites))
+    order = np.lexsort((units, keys))
+    keys, units, sites = keys[order], units[order], sites[order]
+    del order
+    distinct = _changes(keys, units)
+    return _summed(keys[distinct], sites[distinct], np.ones(int(distinct.sum()), dtype=np.int64))
 
 
 def _unit_chunks(units: np.ndarray, lengths: np.ndarray, chunk: int) -> list[np.ndarray]:
@@ -217,7 +222,7 @@ def _merged(levels: list[Votes]) -> Votes:
     return Votes(key[starts], site[starts], np.add.reduceat(units, starts))
 
 
-def _site_of_units(units: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def site_of_units(units: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct units (sorted) and the site of each: that of its first document with a site, else NO_SITE."""
     labels = np.unique(units)
     with_site = sites != NO_SITE

@@ -22,6 +22,10 @@ on a partition, and those call the single-machine code:
      many hosts, which WAL mode does not allow); each match becomes a row;
    - canonical choice per component with the local rules, the index matches joined onto
      the members (``with_indexed``: a cluster with an indexed member is dropped whole);
+   - boilerplate: (line, unit, site) rows grouped by a bucket of the line, each bucket's
+     votes counted by the local function (:mod:`dedup.engine.distributed.votes`); the
+     driver decides with the index's earlier votes, the documents with boilerplate are
+     sketched again without it, and the steps above run again on those sketches;
 3. every block stages its outputs in ``OUT/.dedup/staging-<run>/``: parts named by their
    first position for record inputs, the local engine's ``OUT/<id>`` files for text
    inputs, and its report records; report.json is streamed from those; then outputs,
@@ -46,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup.corpus import CorpusResult, outcome
+from dedup.corpus import CorpusResult, flagged_lines, outcome
 from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes
 from dedup.decide.clusters import components
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
@@ -90,6 +94,7 @@ from dedup.engine.distributed.rows import (
     text_bytes,
     text_groups,
     text_of,
+    with_resketched,
 )
 from dedup.engine.distributed.stars import (
     both_ways,
@@ -98,6 +103,15 @@ from dedup.engine.distributed.stars import (
     large_star,
     small_star,
     star_labels,
+)
+from dedup.engine.distributed.votes import (
+    alone,
+    bucket_votes,
+    first_holders_of,
+    holder_rows,
+    line_rows,
+    unit_sites,
+    votes_and_lines,
 )
 from dedup.engine.local import Ledger, add_to_index, cluster_record_of, find_boilerplate, find_duplicates
 from dedup.engine.process import LineOptions
@@ -248,12 +262,11 @@ def _run(
         else:
             read_errors = _frame(processed.select_columns(["pos", "error"]).map_batches(_error_rows, batch_format="pandas"),
                                  ["pos", "error"]).sort_values("pos")["error"]
-            decision = _decide_distributed(processed, corpus, params, partitions, index, plan_of, max_local_edges)
-            missing = [name for name, on in (("boilerplate", corpus.boilerplate_rule is not None),
-                                             ("documents inside longer ones", corpus.containment_min_samples < _NO_SAMPLES)) if on]
-            if missing:
-                note(f"{' and '.join(missing)} of one batch are found on the driver path only (up to "
-                     f"{max_driver_documents:,} documents): this run has more, and finds neither inside the batch")
+            decision = _decide_distributed(processed, corpus, params, partitions, index, plan_of, max_local_edges,
+                                           options.text_key)
+            if corpus.containment_min_samples < _NO_SAMPLES:
+                note(f"documents inside longer ones of the same batch are found on the driver path only (up to "
+                     f"{max_driver_documents:,} documents): this run has more, and finds them against the index only")
         for line in map(text_of, read_errors):
             errors.append(line)
             tell(line)
@@ -462,16 +475,60 @@ def _resketch_rows(
 
 def _decide_distributed(
     processed: Any, corpus: CorpusOptions, params: IndexParams, partitions: int, index: IndexStore | None,
-    plan_of: Callable[[Callable[[], str]], BatchPlan | None], max_local_edges: int,
+    plan_of: Callable[[Callable[[], str]], BatchPlan | None], max_local_edges: int, text_key: str = "text",
 ) -> Decision:
-    """The corpus stage as Ray Data steps (module docstring, step 2)."""
+    """The corpus stage as Ray Data steps (module docstring, step 2), as the local engine runs it: clusters,
+    then boilerplate voted by them, then the clusters again on sketches without the boilerplate."""
     plan = plan_of(lambda: _streamed_digest(processed)) if index is not None else None
-    hits = _index_hits(processed, index, params, corpus, plan.before if plan else None) if index is not None else None
+    before = plan.before if plan else None
+    found = _clusters(processed, corpus, params, partitions, index, before, max_local_edges)
+    rule, votes, cutting, sketched = corpus.boilerplate_rule, None, None, processed
+    if rule is not None:
+        votes, lines = _votes(processed, found, partitions)
+        earlier = index.votes(lines, before) if index is not None and len(lines) else None
+        boilerplate = _boilerplate(processed, votes, rule, earlier)
+        if boilerplate:
+            sketched = processed.map_batches(
+                with_resketched, batch_format="pandas", batch_size=PROCESS_ROWS,
+                fn_kwargs={"boilerplate": boilerplate, "rule": rule, "minhash": corpus.minhash, "text_key": text_key,
+                           "keep": corpus.keep_boilerplate},
+            ).materialize()
+            found = _clusters(sketched, corpus, params, partitions, index, before, max_local_edges)
+            cutting = None if corpus.keep_boilerplate else (boilerplate, rule)
+    lookup, clusters = found.lookup, found.clusters
+
+    def index_batch() -> tuple[Ledger, dict[int, Any]]:
+        frame = _frame(sketched.map_batches(kept_rows, batch_format="pandas", fn_kwargs={"duplicates_of_file": lookup}),
+                       ["pos", "id", "chars", "cleaned_chars", "removals", "sig", "size", "exact", "samples"])
+        frame = frame.sort_values("pos", kind="stable")
+        kept = Ledger([text_of(i) for i in frame["id"]], frame["chars"].tolist(), frame["cleaned_chars"].tolist(),
+                      frame["removals"].tolist(), [sketches_of(frame, params)] if len(frame) else [])
+        return kept, {}
+
+    return Decision(lookup, clusters.count() if clusters is not None else 0,
+                    lambda: _cluster_records(clusters) if clusters is not None else iter(()), plan, index_batch,
+                    cutting, votes)
+
+
+@dataclass(frozen=True)
+class _Clusters:
+    labels: Any  # (pos, comp) of every document in a cluster of the batch, or None
+    lookup: DuplicatesByFile
+    clusters: Any  # the cluster rows, or None
+
+
+def _clusters(
+    processed: Any, corpus: CorpusOptions, params: IndexParams, partitions: int, index: IndexStore | None,
+    before: int | None, max_local_edges: int,
+) -> _Clusters:
+    """Duplicate edges, their components, the canonical choice with the index's matches: each document's verdict."""
+    hits = _index_hits(processed, index, params, corpus, before) if index is not None else None
     edges = _edges(processed, params, corpus, partitions)
     pairs = edges.count()
-    duplicates = clusters = None
+    duplicates = clusters = labels = None
     if pairs:
         labels = _driver_components(edges) if pairs <= max_local_edges else star_components(edges, partitions)
+        labels = labels.materialize()
         members = labels.join(processed.select_columns(["pos", "id", "cleaned_chars", "sig", "size", "exact"]),
                               join_type="inner", num_partitions=partitions, on=("pos",))
         if hits is not None:
@@ -488,17 +545,45 @@ def _decide_distributed(
         of_index = hits.map_batches(hit_duplicates, batch_format="pyarrow")
         duplicates = of_index if duplicates is None else duplicates.union(of_index)
     lookup = DuplicatesByFile.publish(duplicates) if duplicates is not None else DuplicatesByFile({}, 0)
+    return _Clusters(labels, lookup, clusters)
 
-    def index_batch() -> tuple[Ledger, dict[int, Any]]:
-        frame = _frame(processed.map_batches(kept_rows, batch_format="pandas", fn_kwargs={"duplicates_of_file": lookup}),
-                       ["pos", "id", "chars", "cleaned_chars", "removals", "sig", "size", "exact", "samples"])
-        frame = frame.sort_values("pos", kind="stable")
-        kept = Ledger([text_of(i) for i in frame["id"]], frame["chars"].tolist(), frame["cleaned_chars"].tolist(),
-                      frame["removals"].tolist(), [sketches_of(frame, params)] if len(frame) else [])
-        return kept, {}
 
-    return Decision(lookup, clusters.count() if clusters is not None else 0,
-                    lambda: _cluster_records(clusters) if clusters is not None else iter(()), plan, index_batch)
+def _votes(processed: Any, found: _Clusters, partitions: int) -> tuple[Votes, np.ndarray]:
+    """The batch's boilerplate votes by its first clusters, and every line key it has (module
+    :mod:`dedup.engine.distributed.votes`)."""
+    documents = processed.select_columns(["pos", "error", "lines", "site"])
+    if found.labels is not None:
+        members = found.labels.join(processed.select_columns(["pos", "site"]), join_type="inner",
+                                    num_partitions=partitions, on=("pos",))
+        sites = (members.map_batches(add_bucket, batch_format="numpy",
+                                     fn_kwargs={"column": "comp", "buckets": partitions})
+                 .groupby("bucket").map_groups(unit_sites, batch_format="numpy"))
+        units = found.labels.join(sites, join_type="inner", num_partitions=partitions, on=("comp",))
+        documents = documents.join(units, join_type="left_outer", num_partitions=partitions, on=("pos",))
+    else:
+        documents = documents.map_batches(alone, batch_format="pyarrow")
+    lines = documents.map_batches(line_rows, batch_format="pyarrow",
+                                  fn_kwargs={"duplicates_of_file": found.lookup}).materialize()
+    occurrences = lines.count()
+    if occurrences == 0:
+        return Votes.none(), np.empty(0, dtype=np.int64)
+    votes = (
+        lines.map_batches(add_bucket, batch_format="numpy",
+                          fn_kwargs={"column": "key", "buckets": bucket_count(occurrences, partitions)})
+        .groupby("bucket").map_groups(bucket_votes, batch_format="numpy")
+    )
+    return votes_and_lines(_frame(votes, ["key", "site", "units"]))
+
+
+def _boilerplate(processed: Any, votes: Votes, rule: BoilerplateRule, earlier: Votes | None) -> Boilerplate:
+    """The batch's boilerplate given its votes and the earlier batches', with the first two documents of each line."""
+    everywhere, on_site, documents = flagged_lines(votes, rule, earlier)
+    if not documents:
+        return Boilerplate.none()
+    flagged = np.fromiter(documents, dtype=np.int64)
+    holders = _frame(processed.select_columns(["pos", "error", "id", "lines"]).map_batches(
+        holder_rows, batch_format="pandas", fn_kwargs={"flagged": flagged}), ["key", "pos", "id"])
+    return Boilerplate(everywhere, on_site, documents, first_holders_of(holders))
 
 
 def _streamed_digest(processed: Any) -> str:

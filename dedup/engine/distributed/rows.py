@@ -180,6 +180,24 @@ def resketch_rows(batch: Any, boilerplate: Boilerplate, rule: BoilerplateRule, m
                     schema=RESKETCH_SCHEMA)
 
 
+def with_resketched(batch: Any, boilerplate: Boilerplate, rule: BoilerplateRule, minhash: MinHashParams, text_key: str,
+                    keep: bool) -> Any:
+    """A block of processed rows with the sketches of its documents with boilerplate made without it, and
+    (unless ``keep``) their lengths and removals as cut (the distributed path's second sketch)."""
+    redone = resketch_rows(batch, boilerplate, rule, minhash, text_key).to_pandas().set_index("pos")
+    if len(redone) == 0:
+        return batch
+    batch = batch.copy()
+    rows = batch["pos"].isin(redone.index).to_numpy()
+    at = redone.loc[batch.loc[rows, "pos"]]
+    for column in ("sig", "size", "exact", "samples"):
+        batch.loc[rows, column] = at[column].to_numpy()
+    if not keep:
+        batch.loc[rows, "cleaned_chars"] = at["cleaned_chars"].to_numpy()
+        batch.loc[rows, "removals"] = batch.loc[rows, "removals"].to_numpy() + at["cuts"].to_numpy()
+    return batch
+
+
 def _samples_bytes(samples: np.ndarray | None) -> bytes:
     return b"" if samples is None else np.ascontiguousarray(samples, dtype="<u4").tobytes()
 
