@@ -76,7 +76,12 @@ def processed_columns(texts: list[str], options: CorpusOptions) -> Columns:
         "sig": np.array([s.tobytes() for s in sketches.signatures], dtype=object),
         "size": np.asarray(sketches.sizes, dtype=np.int64),
         "exact": sketches.exact_keys.view(np.int64),
+        "samples": np.array([samples_blob(sketches.samples_of(i)) for i in range(len(texts))], dtype=object),
     }
+
+
+def samples_blob(samples: np.ndarray | None) -> bytes:
+    return b"" if samples is None else np.ascontiguousarray(samples, dtype="<u4").tobytes()
 
 
 def test_bucketed_candidates_and_verification_give_the_single_machine_pairs() -> None:
@@ -105,10 +110,14 @@ def test_bucketed_candidates_and_verification_give_the_single_machine_pairs() ->
         "a": nears["a"], "b": nears["b"],
         "sig_a": processed["sig"][[by_pos[int(a)] for a in nears["a"]]], "size_a": processed["size"][[by_pos[int(a)] for a in nears["a"]]],
         "sig_b": processed["sig"][[by_pos[int(b)] for b in nears["b"]]], "size_b": processed["size"][[by_pos[int(b)] for b in nears["b"]]],
+        "samples_a": processed["samples"][[by_pos[int(a)] for a in nears["a"]]],
+        "samples_b": processed["samples"][[by_pos[int(b)] for b in nears["b"]]],
     }
     verified = verify_candidates(joined, options, params)
     found = {(index_of[int(a)], index_of[int(b)]) for a, b in zip(verified["a"], verified["b"])}
-    expected = {(m.first, m.second) for m in near_matches(sketches.signatures, sizes, exact_keys, options)}
+    lsh = set(lsh_candidates(sketches.signatures, sizes, options))
+    expected = {(m.first, m.second) for m in near_matches(sketches.signatures, sizes, exact_keys, options, sketches.samples)
+                if (m.first, m.second) in lsh}
     assert expected <= found
     later_copies = {p for p, k in enumerate(exact_keys) if exact_keys.index(k) != p}
     assert found - expected and all(a in later_copies or b in later_copies for a, b in found - expected)
@@ -169,7 +178,7 @@ def cluster_members(texts: list[str], options: CorpusOptions) -> tuple[Columns, 
     processed = processed_columns(texts, options)
     sketches = sketch(texts, options.minhash)
     sizes, keys = sketches.sizes.tolist(), sketches.exact_keys.tolist()
-    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options)
+    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options, sketches.samples)
     labels = scipy_labels(np.array([processed["pos"][m.first] for m in matches]), np.array([processed["pos"][m.second] for m in matches]))
     index_of = {int(p): i for i, p in enumerate(processed["pos"])}
     members = pd.DataFrame({
@@ -177,6 +186,7 @@ def cluster_members(texts: list[str], options: CorpusOptions) -> tuple[Columns, 
         "id": [text_bytes(f"doc{index_of[p]}") for p in labels], "cleaned_chars": [len(texts[index_of[p]]) for p in labels],
         "sig": [processed["sig"][index_of[p]] for p in labels], "size": [sizes[index_of[p]] for p in labels],
         "exact": [int(processed["exact"][index_of[p]]) for p in labels],
+        "samples": [processed["samples"][index_of[p]] for p in labels],
     })
     return processed, members
 
@@ -193,8 +203,8 @@ def test_canonical_rows_choose_as_one_machine() -> None:
     processed, members = cluster_members(texts, options)
     sketches = sketch(texts, options.minhash)
     sizes, keys = sketches.sizes.tolist(), sketches.exact_keys.tolist()
-    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options)
-    clusters = build_clusters(matches, [len(t) for t in texts], keys, sketches.signatures, sizes, options)
+    matches = exact_matches(keys, sizes) + near_matches(sketches.signatures, sizes, keys, options, sketches.samples)
+    clusters = build_clusters(matches, [len(t) for t in texts], keys, sketches.signatures, sizes, options, sketches.samples)
     chosen = chosen_in_two_buckets(members, options)
     records = [json.loads(c) for c in cluster_rows(chosen).sort_by("comp")["cluster"].to_pylist()]
     expected = [
@@ -352,3 +362,48 @@ def test_votes_by_line_buckets_are_the_single_machine_votes(documents, buckets: 
     assert (votes.key.tolist(), votes.site.tolist(), votes.units.tolist()) == (
         expected.key.tolist(), expected.site.tolist(), expected.units.tolist())
     assert lines.tolist() == np.unique(np.concatenate(keys)).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5))
+def test_anchors_by_buckets_give_the_single_machine_containment_candidates(seed: int, buckets: int) -> None:
+    """Documents made of shared "chrome" values, values of their own, and parts of other documents (inside
+    them, or overlapping): the three group-bys and the pair count find the local pairs, bucket by bucket."""
+    from dedup.engine.distributed.anchors import anchor_rows, anchored_pairs, followed_samples, held_pairs, sample_rows
+    from dedup.engine.distributed.buckets import bucket_of, pair_bucket
+    from dedup.match.containment import ContainmentRule, containment_candidates
+    from dedup.signatures.samples import Samples
+
+    rng = np.random.default_rng(seed)
+    rule = ContainmentRule(min_samples=4, anchors=3, max_posting=6, min_anchor_hits=2)
+    chrome = rng.choice(1000, size=30, replace=False)
+    runs: list[np.ndarray] = []
+    for number in range(int(rng.integers(2, 40))):
+        own = 10_000 + number * 100 + np.arange(int(rng.integers(0, 30)))
+        parts = [own, rng.choice(chrome, size=int(rng.integers(0, 10)))]
+        if runs and rng.random() < 0.6:
+            other = runs[int(rng.integers(len(runs)))]
+            parts.append(other[rng.random(len(other)) < rng.uniform(0.5, 1.0)])
+        runs.append(np.unique(np.concatenate(parts)).astype(np.uint32))
+    samples = Samples.of_runs(runs)
+    sizes = np.array([4 * len(r) + int(rng.integers(0, 3)) for r in runs], dtype=np.int64)
+    live = rng.random(len(runs)) < 0.9
+    expected = {(min(a, b), max(a, b)) for a, b in containment_candidates(samples, sizes, live, rule).tolist()}
+
+    def grouped(rows: dict[str, np.ndarray], by: np.ndarray, step: Callable, **kwargs) -> dict[str, np.ndarray]:
+        parts = [step({c: v[by == bucket] for c, v in rows.items()}, **kwargs) for bucket in np.unique(by)]
+        return {c: np.concatenate([p[c] for p in parts]) for c in parts[0]} if parts else {}
+
+    positions = np.arange(len(runs), dtype=np.int64) * 7 + (1 << 40)
+    batch = {"pos": positions[live], "error": np.array([b""] * int(live.sum()), dtype=object),
+             "size": sizes[live], "samples": np.array([r.tobytes() for r, alive in zip(runs, live) if alive], dtype=object)}
+    holders = sample_rows(batch)
+    followed = grouped(holders, bucket_of(holders["value"], buckets), followed_samples, rule=rule)
+    found: set[tuple[int, int]] = set()
+    if followed and len(followed["value"]):
+        anchors = grouped(followed, bucket_of(followed["pos"], buckets), anchor_rows, rule=rule)
+        both = {c: np.concatenate([holders[c], anchors[c]]) for c in ("value", "pos", "size", "anchors")}
+        pairs = grouped(both, bucket_of(both["value"], buckets), anchored_pairs)
+        held = grouped(pairs, pair_bucket(pairs["inner"], pairs["outer"], buckets), held_pairs, rule=rule)
+        found = {(int((a - (1 << 40)) // 7), int((b - (1 << 40)) // 7)) for a, b in zip(held.get("a", []), held.get("b", []))}
+    assert found == expected

@@ -20,7 +20,6 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is installed by the README's test set-up") if os.environ.get("CI") != "true" else __import__("ray")
 
 from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
-from dedup.match.documents import CorpusOptions  # noqa: E402
 from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
 from dedup.index.sqlite import SqliteStore  # noqa: E402
 from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost  # noqa: E402
@@ -169,8 +168,7 @@ def test_ray_with_an_index_over_two_days_and_a_rerun_gives_the_local_results(day
 def test_the_distributed_path_with_a_killed_worker_gives_the_local_results(days, fault, tmp_path: Path) -> None:
     """Shuffles instead of the driver, index matches joined onto the clusters. (Star rounds instead of scipy
     would add three group-bys a round: a minute here; test_engine_distributed runs them bucket by bucket.)"""
-    # the distributed path finds no containment inside its batch (it says so): compared with the local engine without
-    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30))
+    options = OPTIONS
     index, local_index = tmp_path / "seen.sqlite", tmp_path / "local.sqlite"
     for day in ("day1", "day2"):
         clean_paths([days[day]], tmp_path / f"local-{day}.jsonl", replace(options, index=str(local_index), batch=day))
@@ -236,8 +234,9 @@ def test_ray_cuts_the_same_boilerplate_and_finds_the_same_containment_as_the_loc
 
 
 def test_the_distributed_path_cuts_the_boilerplate_of_real_pages_as_the_local_engine(tmp_path: Path) -> None:
-    """Votes by line buckets, the second sketch, the cut outputs and report, and the index's earlier votes: the
-    first 40 records go into the index on one machine, the next 40 through the distributed path."""
+    """Votes by line buckets, the second sketch, the cut outputs and report, and the index's earlier votes, with
+    containment by anchors inside the batch and against the index: the first 40 records go into the index on one
+    machine, the next 40 through the distributed path."""
     import gzip
 
     with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -246,7 +245,7 @@ def test_the_distributed_path_cuts_the_boilerplate_of_real_pages_as_the_local_en
     for day, chunk in (("day1", records[:40]), ("day2", records[40:])):
         days[day] = tmp_path / f"{day}.jsonl"
         days[day].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk), encoding="utf-8")
-    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30))
+    options = OPTIONS
     index, local_index = tmp_path / "seen.sqlite", tmp_path / "local.sqlite"
     for day in ("day1", "day2"):
         clean_paths([days[day]], tmp_path / f"local-{day}.jsonl", replace(options, index=str(local_index), batch=day))
@@ -255,6 +254,7 @@ def test_the_distributed_path_cuts_the_boilerplate_of_real_pages_as_the_local_en
     ray_report, local_report = report_of(tmp_path / "out" / "report.json"), report_of(tmp_path / "local-day2.jsonl.report.json")
     assert_same_run(ray_report, local_report)
     assert sum(r["kind"] == "boilerplate" for d in local_report["documents"] for r in d["removed"]) >= 20
+    assert sum(d["duplicate_kind"] == "contained" and not d["duplicate_of_batch"] for d in local_report["documents"]) >= 5
     local_lines = (tmp_path / "local-day2.jsonl").read_text(encoding="utf-8").splitlines()
     assert list(kept_lines(tmp_path / "out")) == [json.loads(line) for line in local_lines]
     assert index_content(index) == index_content(local_index)

@@ -13,7 +13,9 @@ on a partition, and those call the single-machine code:
 
    - LSH: (band, key, position) rows, 24 bytes each, grouped by a coarse bucket of the key;
      each bucket yields its candidate pairs (exact-key groups as stars), pairs made
-     distinct, then the two signatures joined onto each pair and verified with ``relate``;
+     distinct, then the two signatures and samples joined onto each pair and verified
+     with ``relate``; documents inside longer ones from their anchors, as sample rows
+     (:mod:`dedup.engine.distributed.anchors`);
    - connected components from the edges alone: scipy on the driver while the edge list
      is small, else large-star/small-star rounds, each a group-by on a bucket of nodes;
    - the index (``--index``): the driver asks it a chunk of documents at a time with the
@@ -53,6 +55,7 @@ import numpy as np
 from dedup.corpus import CorpusResult, flagged_lines, outcome
 from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes
 from dedup.decide.clusters import components
+from dedup.engine.distributed.anchors import anchor_rows, anchored_pairs, followed_samples, held_pairs, sample_rows
 from dedup.engine.distributed.buckets import add_bucket, bucket_count
 from dedup.engine.distributed.candidates import (
     bucket_candidates,
@@ -131,6 +134,7 @@ from dedup.extras import require_ray
 from dedup.index.bands import IndexParams
 from dedup.index.matching import match_index
 from dedup.index.store import BatchRecord, IndexStore, batch_digest
+from dedup.match.containment import ContainmentRule
 from dedup.match.documents import CorpusOptions, DocumentMatch
 from dedup.model import RemovalKind
 from dedup.options import RunOptions, check_options
@@ -264,9 +268,6 @@ def _run(
                                  ["pos", "error"]).sort_values("pos")["error"]
             decision = _decide_distributed(processed, corpus, params, partitions, index, plan_of, max_local_edges,
                                            options.text_key)
-            if corpus.containment_min_samples < _NO_SAMPLES:
-                note(f"documents inside longer ones of the same batch are found on the driver path only (up to "
-                     f"{max_driver_documents:,} documents): this run has more, and finds them against the index only")
         for line in map(text_of, read_errors):
             errors.append(line)
             tell(line)
@@ -309,7 +310,6 @@ def _run(
     return summary, parts
 
 
-_NO_SAMPLES = 1 << 30  # containment_min_samples from which no document is judged on its samples
 
 
 def _sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> Sources:
@@ -529,7 +529,7 @@ def _clusters(
     if pairs:
         labels = _driver_components(edges) if pairs <= max_local_edges else star_components(edges, partitions)
         labels = labels.materialize()
-        members = labels.join(processed.select_columns(["pos", "id", "cleaned_chars", "sig", "size", "exact"]),
+        members = labels.join(processed.select_columns(["pos", "id", "cleaned_chars", "sig", "size", "exact", "samples"]),
                               join_type="inner", num_partitions=partitions, on=("pos",))
         if hits is not None:
             members = members.join(hits, join_type="left_outer", num_partitions=partitions, on=("pos",))
@@ -630,20 +630,81 @@ def _edges(processed: Any, params: IndexParams, corpus: CorpusOptions, partition
         .groupby("bucket").map_groups(bucket_distinct_candidates, batch_format="numpy")
         .materialize()
     )
-    exact = candidates.filter(expr=col("exact") == 1).select_columns(["a", "b"])
+    exact = candidates.filter(expr=col("exact") == 1).select_columns(["a", "b"]).materialize()
     near = candidates.filter(expr=col("exact") == 0).select_columns(["a", "b"]).materialize()
+    contained = _containment_candidates(processed, exact, corpus.containment_rule, partitions)
+    if contained is not None:
+        near = (
+            near.map_batches(_not_exact, batch_format="numpy").union(contained)
+            .map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": ("a", "b"), "buckets": partitions})
+            .groupby("bucket").map_groups(bucket_distinct_candidates, batch_format="numpy")
+            .select_columns(["a", "b"]).materialize()
+        )
     if near.count() == 0:  # no joins on empty blocks (they carry no columns to join on)
         return exact.materialize()
-    live = (processed.select_columns(["pos", "error", "sig", "size", "exact"])
-            .map_batches(live_signatures, batch_format="numpy").select_columns(["pos", "sig", "size"]))
-    side_a = live.rename_columns({"pos": "a", "sig": "sig_a", "size": "size_a"})
-    side_b = live.rename_columns({"pos": "b", "sig": "sig_b", "size": "size_b"})
+    live = (processed.select_columns(["pos", "error", "sig", "size", "exact", "samples"])
+            .map_batches(live_signatures, batch_format="numpy").select_columns(["pos", "sig", "size", "samples"]))
+    side_a = live.rename_columns({"pos": "a", "sig": "sig_a", "size": "size_a", "samples": "samples_a"})
+    side_b = live.rename_columns({"pos": "b", "sig": "sig_b", "size": "size_b", "samples": "samples_b"})
     verified = (
         near.join(side_a, join_type="inner", num_partitions=partitions, on=("a",))
         .join(side_b, join_type="inner", num_partitions=partitions, on=("b",))
         .map_batches(verify_candidates, batch_format="numpy", fn_kwargs={"options": corpus, "params": params})
     )
     return exact.union(verified).materialize()
+
+
+def _not_exact(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {"a": batch["a"], "b": batch["b"], "exact": np.zeros(len(batch["a"]), dtype=np.int8)}
+
+
+def _containment_candidates(processed: Any, exact: Any, rule: ContainmentRule, partitions: int) -> Any | None:
+    """Pairs (a < b, ``exact`` 0) where one document may lie inside the other, from their anchors
+    (:mod:`dedup.engine.distributed.anchors`), or None if no document has anchors."""
+    live = processed.select_columns(["pos", "error", "size", "samples"])
+    if exact.count():  # only the first document of an exact key takes part, as on one machine
+        copies = exact.map_batches(_copies, batch_format="numpy")
+        live = (live.join(copies, join_type="left_outer", num_partitions=partitions, on=("pos",))
+                .map_batches(_without_copies, batch_format="pyarrow"))
+    holders = live.map_batches(sample_rows, batch_format="numpy").materialize()
+    if holders.count() == 0:
+        return None
+    buckets = bucket_count(holders.count(), partitions)
+    followed = (
+        holders.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "value", "buckets": buckets})
+        .groupby("bucket").map_groups(followed_samples, batch_format="numpy", fn_kwargs={"rule": rule})
+        .materialize()
+    )
+    if followed.count() == 0:
+        return None
+    anchors = (
+        followed.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "pos", "buckets": partitions})
+        .groupby("bucket").map_groups(anchor_rows, batch_format="numpy", fn_kwargs={"rule": rule})
+    )
+    pairs = (
+        holders.select_columns(["value", "pos", "size", "anchors"]).union(anchors)
+        .map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": "value", "buckets": buckets})
+        .groupby("bucket").map_groups(anchored_pairs, batch_format="numpy")
+        .materialize()
+    )
+    if pairs.count() == 0:
+        return None
+    return (
+        pairs.map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": ("inner", "outer"), "buckets": partitions})
+        .groupby("bucket").map_groups(held_pairs, batch_format="numpy", fn_kwargs={"rule": rule})
+        .materialize()
+    )
+
+
+def _copies(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The later documents of exact-key pairs: copies, not the first of their key."""
+    return {"pos": batch["b"], "copy": np.ones(len(batch["b"]), dtype=np.int8)}
+
+
+def _without_copies(batch: Any) -> Any:
+    import pyarrow.compute as pc
+
+    return batch.filter(pc.is_null(batch["copy"])).drop_columns(["copy"])
 
 
 def _driver_components(edges: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.engine.distributed.rows import EXACT_BAND, signatures
+from dedup.engine.distributed.rows import EXACT_BAND, samples_of_rows, signatures
 from dedup.index.bands import IndexParams
 from dedup.match.documents import CorpusOptions, relate
 
@@ -56,10 +56,12 @@ def bucket_distinct_candidates(group: dict[str, np.ndarray]) -> dict[str, np.nda
 
 
 def verify_candidates(batch: dict[str, np.ndarray], options: CorpusOptions, params: IndexParams) -> dict[str, np.ndarray]:
-    """The verified pairs among candidates joined with both signatures (same check as one machine)."""
+    """The verified pairs among candidates joined with both signatures and samples (same check as one machine)."""
     sig_a, sig_b = signatures(batch["sig_a"], params), signatures(batch["sig_b"], params)
+    samples_a, samples_b = samples_of_rows(batch["samples_a"]), samples_of_rows(batch["samples_b"])
     keep = np.array([
-        relate(sig_a[i], sig_b[i], int(batch["size_a"][i]), int(batch["size_b"][i]), options) is not None
+        relate(sig_a[i], sig_b[i], int(batch["size_a"][i]), int(batch["size_b"][i]), options,
+               samples_a.of(i), samples_b.of(i)) is not None
         for i in range(len(sig_a))
     ], dtype=bool)
     return {"a": np.asarray(batch["a"], dtype=np.int64)[keep], "b": np.asarray(batch["b"], dtype=np.int64)[keep]}

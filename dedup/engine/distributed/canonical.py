@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from dedup.decide.clusters import Cluster, choose_canonical, relation_to, with_indexed
 from dedup.engine.distributed.indexed import hits_of
-from dedup.engine.distributed.rows import signatures, text_bytes, text_of
+from dedup.engine.distributed.rows import samples_of_rows, signatures, text_bytes, text_of
 from dedup.index.bands import IndexParams
 from dedup.index.matching import IndexedMatch
 from dedup.match.documents import CorpusOptions
@@ -49,9 +49,11 @@ def canonical_rows(group: Any, options: CorpusOptions, params: IndexParams) -> p
         sigs = signatures(members["sig"].tolist(), params)
         sizes = members["size"].tolist()
         keys = members["exact"].tolist()
-        cluster = Cluster(canonical, tuple(relation_to(i, canonical, keys, sigs, sizes, options) for i in local if i != canonical))
+        samples = samples_of_rows(members["samples"])
+        cluster = Cluster(canonical, tuple(relation_to(i, canonical, keys, sigs, sizes, options, samples)
+                                           for i in local if i != canonical))
         hits = hits_of(members)
-        outcomes = with_indexed([cluster], hits, sigs, sizes, options)
+        outcomes = with_indexed([cluster], hits, sigs, sizes, options, samples)
         duplicates = sorted(cluster.duplicates, key=lambda d: d.position)
         record = cluster_record(ids[canonical], ((ids[d.position], d.kind.value, d.similarity) for d in duplicates))
         for i in local:

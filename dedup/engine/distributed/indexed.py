@@ -16,12 +16,12 @@ import pyarrow as pa
 
 from dedup.engine.distributed.rows import text_bytes, text_of
 from dedup.index.matching import IndexedMatch
-from dedup.index.store import IndexedDocument, signature_bytes, signature_from_bytes
+from dedup.index.store import IndexedDocument, samples_bytes, samples_from_bytes, signature_bytes, signature_from_bytes
 from dedup.model import RemovalKind
 
 HIT_SCHEMA = pa.schema([
     ("pos", pa.int64()), ("ix_id", pa.binary()), ("ix_batch", pa.binary()), ("ix_sig", pa.binary()),
-    ("ix_size", pa.int64()), ("ix_kind", pa.string()), ("ix_similarity", pa.float64()),
+    ("ix_size", pa.int64()), ("ix_kind", pa.string()), ("ix_similarity", pa.float64()), ("ix_samples", pa.binary()),
 ])
 
 
@@ -36,6 +36,7 @@ def hit_rows(positions: np.ndarray, matches: Mapping[int, IndexedMatch]) -> pa.T
         "ix_size": [int(matches[i].indexed.size) for i in found],
         "ix_kind": [matches[i].kind.value for i in found],
         "ix_similarity": [float(matches[i].similarity) for i in found],
+        "ix_samples": [samples_bytes(matches[i].indexed) for i in found],
     }
     return pa.table({name: pa.array(values, type=HIT_SCHEMA.field(name).type) for name, values in columns.items()},
                     schema=HIT_SCHEMA)
@@ -49,7 +50,8 @@ def hits_of(members: Any) -> dict[int, IndexedMatch]:
     hits = {}
     for i, row in enumerate(members.itertuples()):
         if isinstance(row.ix_kind, str):
+            samples, anchors = samples_from_bytes(row.ix_samples if isinstance(row.ix_samples, bytes) else None)
             document = IndexedDocument(text_of(row.ix_id), text_of(row.ix_batch), 0, int(row.ix_size), 0,
-                                       signature_from_bytes(row.ix_sig))
+                                       signature_from_bytes(row.ix_sig), samples, anchors)
             hits[i] = IndexedMatch(i, document, RemovalKind(row.ix_kind), float(row.ix_similarity))
     return hits

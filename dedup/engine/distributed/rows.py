@@ -202,6 +202,11 @@ def _samples_bytes(samples: np.ndarray | None) -> bytes:
     return b"" if samples is None else np.ascontiguousarray(samples, dtype="<u4").tobytes()
 
 
+def samples_of_rows(blobs: Any) -> Samples:
+    """The :class:`Samples` of a column of processed rows' ``samples`` (one machine's, document by document)."""
+    return Samples.of_runs([np.frombuffer(bytes(blob), dtype="<u4") for blob in blobs])
+
+
 def signatures(blobs: Any, params: IndexParams) -> np.ndarray:
     """(documents × permutations) signatures from their bytes."""
     dtype = np.uint32 if params.scheme == "affine32" else np.uint64
@@ -213,9 +218,7 @@ def signatures(blobs: Any, params: IndexParams) -> np.ndarray:
 def sketches_of(columns: Any, params: IndexParams) -> Sketches:
     """The :class:`Sketches` of processed rows (``sig``, ``size``, ``exact`` and ``samples`` columns), as one
     machine has them."""
-    samples = None
-    if "samples" in columns:
-        samples = Samples.of_runs([np.frombuffer(bytes(blob), dtype="<u4") for blob in columns["samples"]])
+    samples = samples_of_rows(columns["samples"]) if "samples" in columns else None
     return Sketches(
         signatures(list(columns["sig"]), params), np.asarray(columns["size"], dtype=np.int64),
         np.asarray(columns["exact"], dtype=np.int64).view(np.uint64), samples,

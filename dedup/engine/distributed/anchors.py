@@ -1,0 +1,92 @@
+"""Documents inside longer ones of the same batch, for the distributed path: the local anchors, as rows.
+
+One machine (:func:`dedup.match.containment.containment_candidates`) follows each
+document's rarest samples to the documents that hold them. Here the samples travel as
+(value, pos, size, anchors) rows and three group-bys do the same:
+
+1. by a bucket of the value: every holder of a value is in one call, which counts them
+   (the value's rarity) and keeps the samples worth following (shared, not chrome, of a
+   document with enough samples);
+2. by a bucket of the position: each document's ``rule.anchors`` rarest of them (ties to
+   the smaller value) become its anchor rows, with their number;
+3. by a bucket of the value again, anchor rows with every holder's row (``anchors`` 0):
+   each anchor gives (inner, outer) for the holders that are not smaller;
+
+then the pairs are counted by a pair bucket and kept where the outer document holds
+``rule.min_anchor_hits`` anchors of the inner one (all of them if it has fewer). Only the
+first document of each exact key takes part, as on one machine.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dedup.engine.distributed.rows import NO_ERROR
+from dedup.match.containment import ContainmentRule
+
+_COLUMNS = ("value", "pos", "size", "anchors")
+
+
+def sample_rows(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A holder row (value, pos, size, anchors 0) per sample of each live document of a block, and the
+    document's number of samples (``count``)."""
+    live = (batch["error"] == NO_ERROR) & (batch["size"] > 0)
+    blobs = [np.frombuffer(bytes(b), dtype="<u4") for b in batch["samples"][live]]
+    counts = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    values = np.concatenate(blobs).astype(np.int64) if blobs else np.empty(0, dtype=np.int64)
+    return {
+        "value": values, "pos": np.repeat(batch["pos"][live].astype(np.int64), counts),
+        "size": np.repeat(batch["size"][live].astype(np.int64), counts), "anchors": np.zeros(len(values), dtype=np.int64),
+        "count": np.repeat(counts, counts),
+    }
+
+
+def followed_samples(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
+    """The samples of a bucket of holder rows that are worth following, with their rarity (holders)."""
+    value, count = (np.asarray(group[c], dtype=np.int64) for c in ("value", "count"))
+    _, inverse, postings = np.unique(value, return_inverse=True, return_counts=True)
+    rarity = postings[inverse.ravel()]
+    followed = (rarity > 1) & (rarity <= rule.max_posting) & (count >= rule.min_samples)
+    return {"value": value[followed], "pos": np.asarray(group["pos"], dtype=np.int64)[followed],
+            "size": np.asarray(group["size"], dtype=np.int64)[followed], "rarity": rarity[followed]}
+
+
+def anchor_rows(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
+    """Each document's ``rule.anchors`` rarest followed samples (ties to the smaller value), with their number."""
+    value, pos, size, rarity = (np.asarray(group[c], dtype=np.int64) for c in ("value", "pos", "size", "rarity"))
+    order = np.lexsort((value, rarity, pos))
+    value, pos, size = value[order], pos[order], size[order]
+    rank = np.arange(len(pos)) - np.searchsorted(pos, pos, side="left")
+    chosen = rank < rule.anchors
+    value, pos, size = value[chosen], pos[chosen], size[chosen]
+    documents, counts = np.unique(pos, return_counts=True)
+    return {"value": value, "pos": pos, "size": size, "anchors": counts[np.searchsorted(documents, pos)].astype(np.int64)}
+
+
+def anchored_pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """(inner, outer, anchors of inner) for each anchor row of a bucket and each holder of its value that is not
+    smaller (larger, or as large and later)."""
+    value, pos, size, anchors = (np.asarray(group[c], dtype=np.int64) for c in _COLUMNS)
+    holder = anchors == 0
+    order = np.argsort(value[holder], kind="stable")
+    h_value, h_pos, h_size = value[holder][order], pos[holder][order], size[holder][order]
+    a_value, a_pos, a_size, a_count = value[~holder], pos[~holder], size[~holder], anchors[~holder]
+    starts = np.searchsorted(h_value, a_value, side="left")
+    lengths = np.searchsorted(h_value, a_value, side="right") - starts
+    at = np.repeat(starts - np.cumsum(np.concatenate([[0], lengths[:-1]])), lengths) + np.arange(lengths.sum())
+    inner, inner_size, count = np.repeat(a_pos, lengths), np.repeat(a_size, lengths), np.repeat(a_count, lengths)
+    outer, outer_size = h_pos[at], h_size[at]
+    keep = (outer != inner) & ((outer_size > inner_size) | ((outer_size == inner_size) & (outer > inner)))
+    return {"inner": inner[keep], "outer": outer[keep], "anchors": count[keep]}
+
+
+def held_pairs(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
+    """Candidate pairs (a < b, ``exact`` 0) of a pair bucket: the outer document holds enough of the inner's anchors."""
+    inner, outer, anchors = (np.asarray(group[c], dtype=np.int64) for c in ("inner", "outer", "anchors"))
+    order = np.lexsort((outer, inner))
+    inner, outer, anchors = inner[order], outer[order], anchors[order]
+    starts = np.flatnonzero(np.concatenate([[True], (inner[1:] != inner[:-1]) | (outer[1:] != outer[:-1])])) \
+        if len(inner) else np.empty(0, dtype=np.int64)
+    hits = np.diff(np.append(starts, len(inner)))
+    wanted = hits >= np.minimum(anchors[starts], rule.min_anchor_hits)
+    first, second = inner[starts][wanted], outer[starts][wanted]
+    return {"a": np.minimum(first, second), "b": np.maximum(first, second), "exact": np.zeros(len(first), dtype=np.int8)}
