@@ -117,6 +117,25 @@ def test_candidates_pair_a_document_with_the_larger_ones_holding_its_anchors():
     assert containment_candidates(samples, [240, 100, 40], np.array([True, True, False]), ContainmentRule()).tolist() == []
 
 
+def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_search():
+    """The bounded search (buckets of sample values, anchors merged bucket by bucket) on the real pages' samples:
+    one bucket, a few and hundreds give the same pairs, and the page/article pairs are among them."""
+    records = real_pages()
+    sketches = sketch([r["text"] for r in records])
+    samples = sketches.samples
+    assert samples is not None
+    sizes, live, rule = sketches.sizes.tolist(), np.ones(len(records), dtype=bool), ContainmentRule()
+    at_once = containment_candidates(samples, sizes, live, rule, bucket_samples=1 << 40)
+    assert len(at_once) > len(records) // 4
+    for bucket_samples in (len(samples.values) // 3, 997):
+        assert containment_candidates(samples, sizes, live, rule, bucket_samples=bucket_samples).tolist() == at_once.tolist()
+    names = {r["id"]: i for i, r in enumerate(records)}
+    pairs = {tuple(p) for p in at_once.tolist()}
+    articles = [n[: -len("-article")] for n in names if n.endswith("-article")]
+    found = sum((names[f"{a}-article"], names[f"{a}-page"]) in pairs for a in articles)
+    assert found >= 0.9 * len(articles)
+
+
 def test_a_short_document_is_judged_on_the_minhash_estimate_not_on_few_samples():
     rule = ContainmentRule(min_samples=16)
     few = np.arange(10, dtype=np.uint32)

@@ -79,35 +79,128 @@ def anchors_of(
     return owner[rank < rule.anchors], values[rank < rule.anchors]
 
 
-def containment_candidates(samples: Samples, sizes: Sequence[int], live: np.ndarray, rule: ContainmentRule) -> np.ndarray:
+SAMPLES_PER_BUCKET = 1 << 20  # samples searched at once (~50 MB of arrays around them at the peak)
+
+
+def containment_candidates(
+    samples: Samples, sizes: Sequence[int], live: np.ndarray, rule: ContainmentRule,
+    bucket_samples: int = SAMPLES_PER_BUCKET,
+) -> np.ndarray:
     """Pairs (inner, outer) of live documents where ``outer`` holds ``rule.min_anchor_hits`` anchors of ``inner`` (all
-    of them if it has fewer) and is not smaller; each once."""
-    anchor_owner, anchor_value = anchors_of(samples, live, rule)
-    if len(anchor_owner) == 0:
-        return np.empty((0, 2), dtype=np.int64)
-    owner = np.repeat(np.arange(len(samples), dtype=np.int64), samples.counts())
-    values = samples.values
-    usable = live[owner]
-    owner, values = owner[usable], values[usable]
-    order = np.argsort(values, kind="stable")
-    owner, values = owner[order], values[order]
-    starts = np.searchsorted(values, anchor_value, side="left")
-    ends = np.searchsorted(values, anchor_value, side="right")
-    lengths = ends - starts
-    inner = np.repeat(anchor_owner, lengths)
-    at = np.repeat(starts - np.cumsum(np.concatenate([[0], lengths[:-1]])), lengths) + np.arange(lengths.sum())
-    outer = owner[at]
+    of them if it has fewer) and is not smaller; each once, sorted.
+
+    Bounded: the samples are searched a bucket of values at a time (every holder of a value is in
+    its bucket, so its rarity is whole there), about ``bucket_samples`` of them: first for each
+    document's rarest samples (its running ``rule.anchors`` best, merged bucket by bucket), then
+    for the holders of each anchor. The peak is one bucket's, plus the anchors and the pairs.
+    """
+    counts = samples.counts()
     size = np.asarray(sizes, dtype=np.int64)
-    keep = (outer != inner) & ((size[outer] > size[inner]) | ((size[outer] == size[inner]) & (outer > inner)))
-    inner, outer = inner[keep], outer[keep]
-    if len(inner) == 0:
+    buckets = min(1 << 15, max(1, -(-len(samples.values) // bucket_samples)))
+    bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
+    empty = np.empty(0, dtype=np.int64)
+    owner, value, rarity = empty, np.empty(0, dtype=np.uint32), empty
+    for number in range(buckets):
+        holders, values = _holders(samples, live, bucket, number)
+        found, follow = followed_samples(values, counts[holders], rule)
+        owner, value, rarity = rarest_samples(np.concatenate([owner, holders[follow]]), np.concatenate([value, values[follow]]),
+                                              np.concatenate([rarity, found[follow]]), rule.anchors)
+    if len(owner) == 0:
         return np.empty((0, 2), dtype=np.int64)
-    # a container holds most anchors of what lies 90 % inside it (two of four: missed with a chance of 0.4 %);
-    # one shared by chance holds one
+    anchor_count = np.bincount(owner, minlength=len(samples))
+    documents = np.int64(len(samples))
+    pair_parts = []  # inner * documents + outer: 8 bytes an (anchor, holder) row until they are counted
+    for number in range(buckets):
+        holders, values = _holders(samples, live, bucket, number)
+        here = (value % np.uint32(buckets)) == number
+        inner, outer, _ = anchor_holders(value[here], owner[here], size[owner[here]], anchor_count[owner[here]],
+                                         values, holders, size[holders])
+        pair_parts.append(inner * documents + outer)
+    pairs, hits = _counted(pair_parts)
+    inner, outer = pairs // documents, pairs % documents
+    wanted = enough_anchors(hits, anchor_count[inner], rule)
+    return np.stack([inner[wanted], outer[wanted]], axis=1)
+
+
+def _counted(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``parts`` (emptied: each is freed once copied) and how often each occurs, sorting
+    one array in place: 8 bytes a value at the peak, where ``np.unique`` takes three times that."""
+    values = np.empty(sum(len(p) for p in parts), dtype=np.int64)
+    at = 0
+    while parts:
+        part = parts.pop(0)
+        values[at : at + len(part)] = part
+        at += len(part)
+        del part
+    values.sort()
+    if len(values) == 0:
+        return values, values
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return values[starts], np.diff(np.append(starts, len(values)))
+
+
+def _holders(samples: Samples, live: np.ndarray, bucket: np.ndarray, number: int) -> tuple[np.ndarray, np.ndarray]:
+    """The live documents holding each sample value of one bucket, and the values."""
+    at = np.flatnonzero(bucket == number)
+    owner = np.searchsorted(samples.offsets, at, side="right") - 1
+    usable = live[owner]
+    return owner[usable], samples.values[at[usable]]
+
+
+def followed_samples(values: np.ndarray, sample_counts: np.ndarray, rule: ContainmentRule,
+                     shared_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Of rows holding ``values`` (every holder of each value among them), each value's rarity (its holders) and
+    whether to follow it: shared (``shared_only``), not held by more than ``rule.max_posting`` documents (chrome,
+    not the document's own), of a document with ``rule.min_samples`` samples (``sample_counts``)."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+    _, inverse, postings = np.unique(values, return_inverse=True, return_counts=True)
+    rarity = postings[inverse.ravel()].astype(np.int64)
+    return rarity, (rarity > int(shared_only)) & (rarity <= rule.max_posting) & (sample_counts >= rule.min_samples)
+
+
+def rarest_samples(owner: np.ndarray, value: np.ndarray, rarity: np.ndarray, anchors: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each owner's ``anchors`` rarest rows (ties to the smaller value), sorted by owner."""
+    order = np.lexsort((value, rarity, owner))
+    owner, value, rarity = owner[order], value[order], rarity[order]
+    rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+    chosen = rank < anchors
+    return owner[chosen], value[chosen], rarity[chosen]
+
+
+def anchor_holders(
+    anchor_value: np.ndarray, inner: np.ndarray, inner_size: np.ndarray, anchors: np.ndarray,
+    holder_value: np.ndarray, holder: np.ndarray, holder_size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inner, outer, anchors of inner) for each anchor and each holder of its value that is not smaller (larger,
+    or as large and later)."""
+    order = np.argsort(holder_value, kind="stable")
+    holder_value, holder, holder_size = holder_value[order], holder[order], holder_size[order]
+    starts = np.searchsorted(holder_value, anchor_value, side="left")
+    lengths = np.searchsorted(holder_value, anchor_value, side="right") - starts
+    at = np.repeat(starts - np.cumsum(np.concatenate([[0], lengths[:-1]])).astype(np.int64), lengths) \
+        + np.arange(int(lengths.sum()))
+    inner, size, anchors = np.repeat(inner, lengths), np.repeat(inner_size, lengths), np.repeat(anchors, lengths)
+    outer, outer_size = holder[at], holder_size[at]
+    keep = (outer != inner) & ((outer_size > size) | ((outer_size == size) & (outer > inner)))
+    return inner[keep], outer[keep], anchors[keep]
+
+
+def held_by_enough(inner: np.ndarray, outer: np.ndarray, anchors: np.ndarray, rule: ContainmentRule
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (inner, outer) pairs, sorted, where outer holds ``rule.min_anchor_hits`` of inner's anchors (all
+    of them if it has fewer): a container holds most anchors of what lies 90 % inside it (two of four: missed with
+    a chance of 0.4 %); a document sharing one by chance holds one."""
     order = np.lexsort((outer, inner))
-    inner, outer = inner[order], outer[order]
+    inner, outer, anchors = inner[order], outer[order], anchors[order]
+    if len(inner) == 0:
+        return inner, outer
     starts = np.flatnonzero(np.concatenate([[True], (inner[1:] != inner[:-1]) | (outer[1:] != outer[:-1])]))
-    hits = np.diff(np.append(starts, len(inner)))
-    anchors = np.bincount(anchor_owner, minlength=len(samples))
-    wanted = hits >= np.minimum(anchors[inner[starts]], rule.min_anchor_hits)
-    return np.stack([inner[starts][wanted], outer[starts][wanted]], axis=1)
+    wanted = enough_anchors(np.diff(np.append(starts, len(inner))), anchors[starts], rule)
+    return inner[starts][wanted], outer[starts][wanted]
+
+
+def enough_anchors(hits: np.ndarray, anchors: np.ndarray, rule: ContainmentRule) -> np.ndarray:
+    """Whether a pair whose outer document holds ``hits`` of the inner's ``anchors`` is a candidate."""
+    return hits >= np.minimum(anchors, rule.min_anchor_hits)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from dedup.engine.distributed.rows import NO_ERROR
+from dedup.match import containment
 from dedup.match.containment import ContainmentRule
 
 _COLUMNS = ("value", "pos", "size", "anchors")
@@ -42,24 +43,19 @@ def sample_rows(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def followed_samples(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
     """The samples of a bucket of holder rows that are worth following, with their rarity (holders)."""
-    value, count = (np.asarray(group[c], dtype=np.int64) for c in ("value", "count"))
-    _, inverse, postings = np.unique(value, return_inverse=True, return_counts=True)
-    rarity = postings[inverse.ravel()]
-    followed = (rarity > 1) & (rarity <= rule.max_posting) & (count >= rule.min_samples)
-    return {"value": value[followed], "pos": np.asarray(group["pos"], dtype=np.int64)[followed],
-            "size": np.asarray(group["size"], dtype=np.int64)[followed], "rarity": rarity[followed]}
+    value, pos, size, count = (np.asarray(group[c], dtype=np.int64) for c in ("value", "pos", "size", "count"))
+    rarity, follow = containment.followed_samples(value, count, rule)
+    return {"value": value[follow], "pos": pos[follow], "size": size[follow], "rarity": rarity[follow]}
 
 
 def anchor_rows(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
     """Each document's ``rule.anchors`` rarest followed samples (ties to the smaller value), with their number."""
     value, pos, size, rarity = (np.asarray(group[c], dtype=np.int64) for c in ("value", "pos", "size", "rarity"))
-    order = np.lexsort((value, rarity, pos))
-    value, pos, size = value[order], pos[order], size[order]
-    rank = np.arange(len(pos)) - np.searchsorted(pos, pos, side="left")
-    chosen = rank < rule.anchors
-    value, pos, size = value[chosen], pos[chosen], size[chosen]
+    size_of = dict(zip(pos.tolist(), size.tolist()))  # one size a document
+    pos, value, _ = containment.rarest_samples(pos, value, rarity, rule.anchors)
     documents, counts = np.unique(pos, return_counts=True)
-    return {"value": value, "pos": pos, "size": size, "anchors": counts[np.searchsorted(documents, pos)].astype(np.int64)}
+    return {"value": value, "pos": pos, "size": np.array([size_of[p] for p in pos.tolist()], dtype=np.int64),
+            "anchors": counts[np.searchsorted(documents, pos)].astype(np.int64)}
 
 
 def anchored_pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -67,26 +63,13 @@ def anchored_pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     smaller (larger, or as large and later)."""
     value, pos, size, anchors = (np.asarray(group[c], dtype=np.int64) for c in _COLUMNS)
     holder = anchors == 0
-    order = np.argsort(value[holder], kind="stable")
-    h_value, h_pos, h_size = value[holder][order], pos[holder][order], size[holder][order]
-    a_value, a_pos, a_size, a_count = value[~holder], pos[~holder], size[~holder], anchors[~holder]
-    starts = np.searchsorted(h_value, a_value, side="left")
-    lengths = np.searchsorted(h_value, a_value, side="right") - starts
-    at = np.repeat(starts - np.cumsum(np.concatenate([[0], lengths[:-1]])), lengths) + np.arange(lengths.sum())
-    inner, inner_size, count = np.repeat(a_pos, lengths), np.repeat(a_size, lengths), np.repeat(a_count, lengths)
-    outer, outer_size = h_pos[at], h_size[at]
-    keep = (outer != inner) & ((outer_size > inner_size) | ((outer_size == inner_size) & (outer > inner)))
-    return {"inner": inner[keep], "outer": outer[keep], "anchors": count[keep]}
+    inner, outer, count = containment.anchor_holders(value[~holder], pos[~holder], size[~holder], anchors[~holder],
+                                                     value[holder], pos[holder], size[holder])
+    return {"inner": inner, "outer": outer, "anchors": count}
 
 
 def held_pairs(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
     """Candidate pairs (a < b, ``exact`` 0) of a pair bucket: the outer document holds enough of the inner's anchors."""
     inner, outer, anchors = (np.asarray(group[c], dtype=np.int64) for c in ("inner", "outer", "anchors"))
-    order = np.lexsort((outer, inner))
-    inner, outer, anchors = inner[order], outer[order], anchors[order]
-    starts = np.flatnonzero(np.concatenate([[True], (inner[1:] != inner[:-1]) | (outer[1:] != outer[:-1])])) \
-        if len(inner) else np.empty(0, dtype=np.int64)
-    hits = np.diff(np.append(starts, len(inner)))
-    wanted = hits >= np.minimum(anchors[starts], rule.min_anchor_hits)
-    first, second = inner[starts][wanted], outer[starts][wanted]
+    first, second = containment.held_by_enough(inner, outer, anchors, rule)
     return {"a": np.minimum(first, second), "b": np.maximum(first, second), "exact": np.zeros(len(first), dtype=np.int8)}
