@@ -310,8 +310,6 @@ def _run(
     return summary, parts
 
 
-
-
 def _sources(paths: Sequence[str | os.PathLike[str]], options: RunOptions) -> Sources:
     sources = open_sources(paths, options.fmt)
     if any(str(f.path) == "-" for f in sources.discovery.files):
@@ -634,8 +632,9 @@ def _edges(processed: Any, params: IndexParams, corpus: CorpusOptions, partition
     near = candidates.filter(expr=col("exact") == 0).select_columns(["a", "b"]).materialize()
     contained = _containment_candidates(processed, exact, corpus.containment_rule, partitions)
     if contained is not None:
+        both = contained if near.count() == 0 else near.map_batches(_not_exact, batch_format="numpy").union(contained)
         near = (
-            near.map_batches(_not_exact, batch_format="numpy").union(contained)
+            both
             .map_batches(add_bucket, batch_format="numpy", fn_kwargs={"column": ("a", "b"), "buckets": partitions})
             .groupby("bucket").map_groups(bucket_distinct_candidates, batch_format="numpy")
             .select_columns(["a", "b"]).materialize()

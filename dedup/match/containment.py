@@ -98,13 +98,14 @@ def containment_candidates(
     size = np.asarray(sizes, dtype=np.int64)
     buckets = min(1 << 15, max(1, -(-len(samples.values) // bucket_samples)))
     bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
-    empty = np.empty(0, dtype=np.int64)
-    owner, value, rarity = empty, np.empty(0, dtype=np.uint32), empty
+    best: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # each bucket's best, merged once they add up
     for number in range(buckets):
         holders, values = _holders(samples, live, bucket, number)
         found, follow = followed_samples(values, counts[holders], rule)
-        owner, value, rarity = rarest_samples(np.concatenate([owner, holders[follow]]), np.concatenate([value, values[follow]]),
-                                              np.concatenate([rarity, found[follow]]), rule.anchors)
+        best.append(rarest_samples(holders[follow], values[follow], found[follow], rule.anchors))
+        if sum(len(b[0]) for b in best) > 2 * rule.anchors * len(samples):
+            best = [_merged_best(best, rule.anchors)]
+    owner, value, _ = _merged_best(best, rule.anchors)
     if len(owner) == 0:
         return np.empty((0, 2), dtype=np.int64)
     anchor_count = np.bincount(owner, minlength=len(samples))
@@ -120,6 +121,15 @@ def containment_candidates(
     inner, outer = pairs // documents, pairs % documents
     wanted = enough_anchors(hits, anchor_count[inner], rule)
     return np.stack([inner[wanted], outer[wanted]], axis=1)
+
+
+def _merged_best(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], anchors: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each owner's ``anchors`` rarest of the (owner, value, rarity) rows of ``parts``."""
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
+    owner, value, rarity = (np.concatenate([p[c] for p in parts]) for c in range(3))
+    return rarest_samples(owner, value, rarity, anchors)
 
 
 def _counted(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
