@@ -20,6 +20,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is installed by the README's test set-up") if os.environ.get("CI") != "true" else __import__("ray")
 
 from dedup.engine.local import RunOptions, clean_paths  # noqa: E402
+from dedup.match.documents import CorpusOptions  # noqa: E402
 from dedup.engine.ray_engine import clean_with_ray, kept_lines  # noqa: E402
 from dedup.index.sqlite import SqliteStore  # noqa: E402
 from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost  # noqa: E402
@@ -168,7 +169,9 @@ def test_ray_with_an_index_over_two_days_and_a_rerun_gives_the_local_results(day
 def test_the_distributed_path_with_a_killed_worker_gives_the_local_results(days, fault, tmp_path: Path) -> None:
     """Shuffles instead of the driver, index matches joined onto the clusters. (Star rounds instead of scipy
     would add three group-bys a round: a minute here; test_engine_distributed runs them bucket by bucket.)"""
-    options = OPTIONS
+    # the faults, the shuffles and the index; boilerplate and containment on this path are the next test's (each
+    # adds group-bys: minutes of a CI machine)
+    options = replace(OPTIONS, corpus=CorpusOptions(containment_min_samples=1 << 30, boilerplate_min_docs=0))
     index, local_index = tmp_path / "seen.sqlite", tmp_path / "local.sqlite"
     for day in ("day1", "day2"):
         clean_paths([days[day]], tmp_path / f"local-{day}.jsonl", replace(options, index=str(local_index), batch=day))
