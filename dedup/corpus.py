@@ -9,6 +9,7 @@ and calls :func:`deduplicate`; the Ray engine distributes the same steps
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +60,9 @@ def outcome(position: int, ids: Sequence[str], removals: Sequence[int], result: 
     return Outcome("duplicate", ids[duplicate.canonical], None, duplicate.similarity, duplicate.kind.value)
 
 
+Holder = TypeVar("Holder")  # what names a document that has a line: its id, or its position
+
+
 def boilerplate_votes(line_keys: Sequence[np.ndarray], sites: Sequence[int], result: CorpusResult) -> Votes:
     """The batch's votes: one per line per duplicate cluster (a document alone is its own), on the site of the
     cluster's first document; a cluster that repeats an earlier batch does not vote again."""
@@ -99,9 +103,9 @@ def flagged_lines(
     return everywhere, on_site, dict(zip(flagged.tolist(), units[np.searchsorted(keys, flagged)].tolist()))
 
 
-def first_holders(flagged: np.ndarray, line_keys: Sequence[np.ndarray], ids: Sequence[str]) -> dict[int, tuple[str, ...]]:
+def first_holders(flagged: np.ndarray, line_keys: Sequence[np.ndarray], ids: Sequence[Holder]) -> dict[int, tuple[Holder, ...]]:
     """The first two documents of the batch (in its order) that have each flagged key: the report's "seen in"."""
-    seen_in: dict[int, tuple[str, ...]] = {}
+    seen_in: dict[int, tuple[Holder, ...]] = {}
     for position, doc_keys in enumerate(line_keys):
         for key in doc_keys[np.isin(doc_keys, flagged)].tolist():
             holders = seen_in.setdefault(key, ())

@@ -110,10 +110,11 @@ def containment_candidates(
         return np.empty((0, 2), dtype=np.int64)
     anchor_count = np.bincount(owner, minlength=len(samples))
     documents = np.int64(len(samples))
+    anchor_bucket = value % np.uint32(buckets)
     pair_parts = []  # inner * documents + outer: 8 bytes an (anchor, holder) row until they are counted
     for number in range(buckets):
         holders, values = _holders(samples, live, bucket, number)
-        here = (value % np.uint32(buckets)) == number
+        here = anchor_bucket == number
         inner, outer, _ = anchor_holders(value[here], owner[here], size[owner[here]], anchor_count[owner[here]],
                                          values, holders, size[holders])
         pair_parts.append(inner * documents + outer)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.engine.distributed.rows import NO_ERROR
+from dedup.engine.distributed.rows import NO_ERROR, samples_of_rows
 from dedup.match import containment
 from dedup.match.containment import ContainmentRule
 
@@ -31,9 +31,8 @@ def sample_rows(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A holder row (value, pos, size, anchors 0) per sample of each live document of a block, and the
     document's number of samples (``count``)."""
     live = (batch["error"] == NO_ERROR) & (batch["size"] > 0)
-    blobs = [np.frombuffer(bytes(b), dtype="<u4") for b in batch["samples"][live]]
-    counts = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
-    values = np.concatenate(blobs).astype(np.int64) if blobs else np.empty(0, dtype=np.int64)
+    samples = samples_of_rows(batch["samples"][live])
+    counts, values = samples.counts(), samples.values.astype(np.int64)
     return {
         "value": values, "pos": np.repeat(batch["pos"][live].astype(np.int64), counts),
         "size": np.repeat(batch["size"][live].astype(np.int64), counts), "anchors": np.zeros(len(values), dtype=np.int64),
@@ -51,11 +50,11 @@ def followed_samples(group: dict[str, np.ndarray], rule: ContainmentRule) -> dic
 def anchor_rows(group: dict[str, np.ndarray], rule: ContainmentRule) -> dict[str, np.ndarray]:
     """Each document's ``rule.anchors`` rarest followed samples (ties to the smaller value), with their number."""
     value, pos, size, rarity = (np.asarray(group[c], dtype=np.int64) for c in ("value", "pos", "size", "rarity"))
-    size_of = dict(zip(pos.tolist(), size.tolist()))  # one size a document
+    documents, first = np.unique(pos, return_index=True)
+    sizes = size[first]  # one size a document
     pos, value, _ = containment.rarest_samples(pos, value, rarity, rule.anchors)
-    documents, counts = np.unique(pos, return_counts=True)
-    return {"value": value, "pos": pos, "size": np.array([size_of[p] for p in pos.tolist()], dtype=np.int64),
-            "anchors": counts[np.searchsorted(documents, pos)].astype(np.int64)}
+    at = np.searchsorted(documents, pos)
+    return {"value": value, "pos": pos, "size": sizes[at], "anchors": np.bincount(at, minlength=len(documents))[at]}
 
 
 def anchored_pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

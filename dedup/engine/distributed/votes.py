@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup.corpus import first_holders
 from dedup.decide.boilerplate import NO_SITE, Votes, site_of_units, votes_of_rows
 from dedup.engine.distributed.rows import NO_ERROR, file_of, line_keys_of, text_of
 
@@ -91,14 +92,10 @@ def holder_rows(batch: Any, flagged: np.ndarray) -> Any:
     import pandas as pd
 
     documents = batch[batch["error"] == NO_ERROR].sort_values("pos", kind="stable")
-    found: dict[int, list[tuple[int, bytes]]] = {}
-    for pos, doc_id, blob in zip(documents["pos"].tolist(), documents["id"], documents["lines"]):
-        doc_keys = line_keys_of(blob)
-        for key in doc_keys[np.isin(doc_keys, flagged)].tolist():
-            holders = found.setdefault(key, [])
-            if len(holders) < 2:
-                holders.append((pos, bytes(doc_id)))
-    rows = [(key, pos, doc_id) for key, holders in found.items() for pos, doc_id in holders]
+    positions = documents["pos"].tolist()
+    ids = dict(zip(positions, documents["id"]))
+    found = first_holders(flagged, [line_keys_of(blob) for blob in documents["lines"]], positions)
+    rows = [(key, pos, bytes(ids[pos])) for key, holders in found.items() for pos in holders]
     return pd.DataFrame(rows, columns=["key", "pos", "id"]).astype({"key": "int64", "pos": "int64"})
 
 
