@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from dedup.model import Block, BlockKind
 from dedup.segment.blocks import classify_line, document_blocks, split_blocks
 from dedup.segment.normalise import _MARKS, content_weight, is_cjk_text, normalise, words
+import numpy as np
+
+from dedup.segment import sentences as sentence_module
 from dedup.segment.sentences import document_sentences, split_sentences
 
 
@@ -154,3 +157,72 @@ def test_long_runs_of_abbreviations_and_quotes_split_in_linear_time() -> None:
     assert sentences(initials)[1:] == ["Then it ended."]
     assert sentences(quoted)[1:] == ["それだけです。"]
     assert time.process_time() - started < 5  # well under 1 s; reading each run again per terminator took minutes
+
+
+# pieces of text the sentence rules look at, and some they must leave alone
+_SENTENCE_PIECES = (
+    *"。！？!?．….,\"'”’“‘)）]」』】》〉「『（(【《〈とっ、，",  # terminators, quotes, brackets, quotatives
+    "Mr", "Mrs", "Sept", "e.g", "i.e", "U.S", "approx", "Inc", "A", "Z", "xMr", "_Dr", "éSt", "word", "日本語", "カナ", "한",
+    " ", " ", " ", "\t", "\u00a0", "\u3000", "\u2003", "\u2028", "\x1c", "\x0b", "\x85",  # white space, odd kinds too
+    "#", "-", "|", "\u0301", "\ud800", "0", "9",  # markup, a combining mark, a lone surrogate, digits
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_SENTENCE_PIECES), min_size=1, max_size=300).map("".join), min_size=1, max_size=4))
+def test_compiled_sentence_splitting_gives_the_regex_spans(lines: list[str]) -> None:
+    """The compiled splitter and sentence_spans (the regexes) cut every block at the same places."""
+    text = "\n".join(lines)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bounds = np.array([0, *np.cumsum([len(line) + 1 for line in lines])], dtype=np.int64)
+    starts, ends = bounds[:-1], bounds[1:] - 1
+    words, word_starts = sentence_module._abbreviation_points()
+    args = (points, sentence_module.sentence_classes(points), starts, ends, words, word_starts,
+            sentence_module._ABBREVIATION_REACH, sentence_module._MAX_QUOTED)
+    compiled = sentence_module.sentence_bounds.compiled()(*args)
+    plain = sentence_module.plain_sentence_bounds(*args)
+    assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]
+    expected = [(i, starts[i] + a, starts[i] + z) for i, line in enumerate(lines) for a, z in sentence_module.sentence_spans(line)]
+    assert list(zip(*[a.tolist() for a in compiled])) == expected
+
+
+def test_compiled_sentence_splitting_of_every_short_text() -> None:
+    """Every text of up to 5 characters from the ones the rules look at splits the same both ways.
+
+    And quotes left open for about as long as a quote may run (``_MAX_QUOTED``) before its sentence ends.
+    """
+    import itertools
+
+    alphabet = "xAMr. 。「」と”"
+    lines = ["".join(t) for size in range(1, 6) for t in itertools.product(alphabet, repeat=size)]
+    reach = sentence_module._MAX_QUOTED
+    lines += ["「" + "あ" * k + "。" + "い。" for k in range(reach - 4, reach + 1)]
+    text = "\n".join(lines)
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    bounds = np.array([0, *np.cumsum([len(line) + 1 for line in lines])], dtype=np.int64)
+    words, word_starts = sentence_module._abbreviation_points()
+    args = (points, sentence_module.sentence_classes(points), bounds[:-1], bounds[1:] - 1, words, word_starts,
+            sentence_module._ABBREVIATION_REACH, sentence_module._MAX_QUOTED)
+    compiled = sentence_module.sentence_bounds.compiled()(*args)
+    plain = sentence_module.plain_sentence_bounds(*args)
+    assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]
+
+
+def test_compiled_sentence_splitting_of_real_pages_and_samples() -> None:
+    """Real news pages (tests/data/real_pages) and the samples split the same by the kernel and the regexes."""
+    import gzip
+    import json
+
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.txt"))]
+    words, word_starts = sentence_module._abbreviation_points()
+    for text in texts:
+        blocks = document_blocks(text, [r"-{3,}\s*END\s*-{3,}"])
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        args = (points, sentence_module.sentence_classes(points), np.frombuffer(blocks.start, dtype=np.int64),
+                np.frombuffer(blocks.end, dtype=np.int64), words, word_starts,
+                sentence_module._ABBREVIATION_REACH, sentence_module._MAX_QUOTED)
+        compiled = sentence_module.sentence_bounds.compiled()(*args)
+        plain = sentence_module.plain_sentence_bounds(*args)
+        assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup.compiled import sized_kernel
 from dedup.signatures.shingles import ShingleSets
 
 SHINGLES_PER_RANGE = 1 << 22
@@ -36,30 +37,53 @@ def shared_shingle_counts(
     """
     n_units = len(sets.offsets) - 1
     counts = _PairCounts(np.int64(n_units))
+    no_copies = np.zeros(0, dtype=np.int64)
     for keys in _postings(sets, eligible):
-        if len(keys) == 0:
-            continue
-        hashes, units = _halves(keys)
-        group_starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
-        del hashes
-        group_sizes = np.diff(np.concatenate([group_starts, [len(keys)]]))
-        wanted = group_sizes <= max_posting
-        group_starts, group_sizes = group_starts[wanted], group_sizes[wanted]
-        if copies is not None and len(group_starts):
-            run = np.repeat(group_starts, group_sizes) + _ranks(group_sizes)
-            postings = np.add.reduceat(copies[units[run]], np.concatenate([[0], np.cumsum(group_sizes)[:-1]]))
-            del run
-            wanted = postings <= max_posting
-            group_starts, group_sizes = group_starts[wanted], group_sizes[wanted]
-        for size in np.unique(group_sizes):
-            starts = group_starts[group_sizes == size]
-            left, right = _pairs_of(int(size))
-            per_batch = max(1, PAIRS_PER_BATCH // len(left))
-            for at in range(0, len(starts), per_batch):
-                members = units[starts[at : at + per_batch, None] + np.arange(size)].astype(np.int64)
-                counts.add(members[:, left].ravel(), members[:, right].ravel())
+        at = 0
+        while at < len(keys):
+            codes, shared, at = group_pair_counts(
+                keys, no_copies if copies is None else copies, max_posting, n_units, at, PAIRS_PER_BATCH
+            )
+            counts.add(codes, shared)
     codes, shared = counts.total()
     return codes // n_units, codes % n_units, shared
+
+
+def plain_group_pair_counts(
+    keys: np.ndarray, copies: np.ndarray, max_posting: int, n_units: int, begin: int, limit: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`dedup.match.kernels.group_pair_counts` in numpy: the same results, bit for bit."""
+    hashes, units = _halves(keys)
+    group_starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
+    group_starts = group_starts[group_starts >= begin]
+    group_sizes = np.diff(np.concatenate([group_starts, [len(keys)]]))
+    wanted = group_sizes <= max_posting
+    if len(copies) and len(group_starts):
+        run = np.repeat(group_starts, group_sizes) + _ranks(group_sizes)
+        postings = np.add.reduceat(copies[units[run]], np.concatenate([[0], np.cumsum(group_sizes)[:-1]]))
+        wanted &= postings <= max_posting
+    pairs = np.where(wanted, group_sizes * (group_sizes - 1) // 2, 0)
+    added = np.cumsum(pairs)
+    taken = (added - pairs == 0) | (added <= limit)  # the kernel's rule: groups while the pairs fit, at least one
+    last = len(group_starts) if taken.all() else int(np.argmin(taken))
+    stop = len(keys) if last == len(group_starts) else int(group_starts[last])
+    group_starts, group_sizes = group_starts[:last][wanted[:last]], group_sizes[:last][wanted[:last]]
+    code_runs = []
+    for size in np.unique(group_sizes):
+        starts = group_starts[group_sizes == size]
+        left, right = _pairs_of(int(size))
+        members = units[starts[:, None] + np.arange(size)].astype(np.int64)
+        code_runs.append((members[:, left] * n_units + members[:, right]).ravel())
+    codes, counts = np.unique(np.concatenate(code_runs) if code_runs else np.zeros(0, np.int64), return_counts=True)
+    return codes.astype(np.int64), counts.astype(np.int64), stop
+
+
+# numpy lists pairs at some tens of millions of keys a second once the work is large, but pays ~50 µs a
+# group size; compiling the kernel takes ~1.5 s, loading it from numba's cache ~0.05 s
+group_pair_counts = sized_kernel(
+    "dedup.match.kernels", "group_pair_counts", plain_group_pair_counts,
+    work=lambda keys, copies, max_posting, n_units, begin, limit: len(keys) - begin, cold=20_000_000, warm=200_000,
+)
 
 
 def _postings(sets: ShingleSets, eligible: np.ndarray) -> Iterator[np.ndarray]:
@@ -124,9 +148,11 @@ class _PairCounts:
         self.pending_size = 0
         self.merged = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
-    def add(self, first: np.ndarray, second: np.ndarray) -> None:
-        codes, counts = np.unique(first * self.n_units + second, return_counts=True)
-        self.pending.append((codes, counts.astype(np.int64)))
+    def add(self, codes: np.ndarray, counts: np.ndarray) -> None:
+        """Distinct sorted ``codes`` and how often each occurred."""
+        if not len(codes):
+            return
+        self.pending.append((codes, counts))
         self.pending_size += len(codes)
         if self.pending_size >= max(PAIRS_PER_BATCH, len(self.merged[0])):
             self._merge()
