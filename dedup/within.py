@@ -86,13 +86,13 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
     prose = np.array([k is BlockKind.PROSE for k in blocks.kinds], dtype=bool)
 
     sentences = document_sentences(blocks)
-    sentence_keys = blocks.stretch_keys(
-        np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
-        np.frombuffer(sentences.end, dtype=np.int64),
-    )
-    if sentence_keys is None:
+    stretches = (np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
+                 np.frombuffer(sentences.end, dtype=np.int64))
+    sentence_keys = blocks.stretch_keys(*stretches)
+    sentence_weights = blocks.stretch_weights(*stretches)
+    if sentence_keys is None or sentence_weights is None:
         sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
-    sentence_weights = [content_weight(k) for k in sentence_keys]
+        sentence_weights = [content_weight(k) for k in sentence_keys]
 
     n = options.shingle_size
     block_sets = shingle_sets(block_keys, n)

@@ -176,9 +176,9 @@ def test_compiled_sentence_splitting_gives_the_regex_spans(lines: list[str]) -> 
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     bounds = np.array([0, *np.cumsum([len(line) + 1 for line in lines])], dtype=np.int64)
     starts, ends = bounds[:-1], bounds[1:] - 1
-    words, word_starts = sentence_module._abbreviation_points()
+    words, word_starts = sentence_module.abbreviation_points()
     args = (points, sentence_module.sentence_classes(points), starts, ends, words, word_starts,
-            sentence_module._ABBREVIATION_REACH, sentence_module._MAX_QUOTED)
+            sentence_module.ABBREVIATION_REACH, sentence_module.MAX_QUOTED)
     compiled = sentence_module.sentence_bounds.compiled()(*args)
     plain = sentence_module.plain_sentence_bounds(*args)
     assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]
@@ -189,20 +189,20 @@ def test_compiled_sentence_splitting_gives_the_regex_spans(lines: list[str]) -> 
 def test_compiled_sentence_splitting_of_every_short_text() -> None:
     """Every text of up to 5 characters from the ones the rules look at splits the same both ways.
 
-    And quotes left open for about as long as a quote may run (``_MAX_QUOTED``) before its sentence ends.
+    And quotes left open for about as long as a quote may run (``MAX_QUOTED``) before its sentence ends.
     """
     import itertools
 
     alphabet = "xAMr. 。「」と”"
     lines = ["".join(t) for size in range(1, 6) for t in itertools.product(alphabet, repeat=size)]
-    reach = sentence_module._MAX_QUOTED
+    reach = sentence_module.MAX_QUOTED
     lines += ["「" + "あ" * k + "。" + "い。" for k in range(reach - 4, reach + 1)]
     text = "\n".join(lines)
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     bounds = np.array([0, *np.cumsum([len(line) + 1 for line in lines])], dtype=np.int64)
-    words, word_starts = sentence_module._abbreviation_points()
+    words, word_starts = sentence_module.abbreviation_points()
     args = (points, sentence_module.sentence_classes(points), bounds[:-1], bounds[1:] - 1, words, word_starts,
-            sentence_module._ABBREVIATION_REACH, sentence_module._MAX_QUOTED)
+            sentence_module.ABBREVIATION_REACH, sentence_module.MAX_QUOTED)
     compiled = sentence_module.sentence_bounds.compiled()(*args)
     plain = sentence_module.plain_sentence_bounds(*args)
     assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]
@@ -216,13 +216,13 @@ def test_compiled_sentence_splitting_of_real_pages_and_samples() -> None:
     with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
         texts = [json.loads(line)["text"] for line in f]
     texts += [path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.txt"))]
-    words, word_starts = sentence_module._abbreviation_points()
+    words, word_starts = sentence_module.abbreviation_points()
     for text in texts:
         blocks = document_blocks(text, [r"-{3,}\s*END\s*-{3,}"])
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         args = (points, sentence_module.sentence_classes(points), np.frombuffer(blocks.start, dtype=np.int64),
                 np.frombuffer(blocks.end, dtype=np.int64), words, word_starts,
-                sentence_module._ABBREVIATION_REACH, sentence_module._MAX_QUOTED)
+                sentence_module.ABBREVIATION_REACH, sentence_module.MAX_QUOTED)
         compiled = sentence_module.sentence_bounds.compiled()(*args)
         plain = sentence_module.plain_sentence_bounds(*args)
         assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]

@@ -33,7 +33,14 @@ import numpy as np
 from dedup.model import BlockKind, CleanOptions
 from dedup.segment.blocks import DocumentBlocks
 from dedup.segment.normalise import content_weight, normalise
-from dedup.segment.sentences import sentence_spans
+from dedup.segment.sentences import (
+    ABBREVIATION_REACH,
+    MAX_QUOTED,
+    abbreviation_points,
+    sentence_bounds,
+    sentence_classes,
+    sentence_spans,
+)
 from dedup.signatures.shingles import hash_ngrams
 
 # Shares are compared in integers, as 1/1024ths rounded down: the test then asks for a little
@@ -67,10 +74,8 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
     if not simple or math.ceil(options.min_sentence_weight / 2) < n:
         return not _sentences_may_pair(blocks, prose, options, scaled)
     suspects = _lines_with_dense_stretch(keys, repeated, offsets, n, options.min_sentence_weight, scaled)
-    for unit in suspects:
-        if _line_sentences_may_pair(blocks, prose[unit], repeated[offsets[unit] : offsets[unit + 1]], options, scaled):
-            return False
-    return True
+    units = np.array(suspects, dtype=np.int64)
+    return not _line_sentences_may_pair(blocks, np.array(prose, dtype=np.int64)[units], units, repeated, offsets, options, scaled)
 
 
 def _repeated_positions(hashes: np.ndarray) -> np.ndarray:
@@ -137,26 +142,37 @@ def _lines_with_dense_stretch(
 
 
 def _line_sentences_may_pair(
-    blocks: DocumentBlocks, block: int, repeated: np.ndarray, options: CleanOptions, scaled: int
+    blocks: DocumentBlocks, suspects: np.ndarray, units: np.ndarray, repeated: np.ndarray, offsets: np.ndarray,
+    options: CleanOptions, scaled: int,
 ) -> bool:
-    """Whether a long sentence of ``block`` has ``scaled``/1024 of its positions repeated (``repeated``: the line's)."""
-    spans = np.array(sentence_spans(blocks.text_of(block)), dtype=np.int64).reshape(-1, 2) + blocks.start[block]
-    if not len(spans):
+    """Whether a long sentence of the blocks ``suspects`` has ``scaled``/1024 of its positions repeated.
+
+    Block ``suspects[i]`` is unit ``units[i]`` of ``repeated`` and ``offsets``. All the blocks
+    are split in one call; a sentence's positions are the stretch of its line's positions
+    where its key starts, as its key is that stretch of the line's key (a simple text).
+    """
+    if not len(suspects):
         return False
-    keys = blocks.stretch_keys(np.full(len(spans), block), spans[:, 0], spans[:, 1])
-    assert keys is not None
+    points = np.frombuffer(blocks.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    words, word_starts = abbreviation_points()
+    at, starts, ends = sentence_bounds(
+        points, sentence_classes(points), np.frombuffer(blocks.start, dtype=np.int64)[suspects],
+        np.frombuffer(blocks.end, dtype=np.int64)[suspects], words, word_starts, ABBREVIATION_REACH, MAX_QUOTED,
+    )
+    bounds = blocks.stretch_bounds(suspects[at], starts, ends)
+    weights = blocks.stretch_weights(suspects[at], starts, ends)
+    assert bounds is not None and weights is not None
+    _, low, high = bounds
     n = options.shingle_size
-    line_key = blocks.keys[block]
-    for key in keys:
-        if content_weight(key) < options.min_sentence_weight:
-            continue
-        if len(key) < n:
-            return True  # one shingle of its own, not one of the line's
-        start = line_key.find(key)  # a repeated flag depends on the hash alone: any copy of the key has the same flags
-        stretch = repeated[start : start + len(key) - n + 1]
-        if int(stretch.sum()) * _SCALE >= scaled * len(stretch):
-            return True
-    return False
+    long = np.array(weights, dtype=np.int64) >= options.min_sentence_weight
+    if (long & (high - low < n)).any():
+        return True  # one shingle of its own, not one of the line's
+    low, high, unit = low[long], high[long], units[at][long]
+    positions = high - low - n + 1
+    first = offsets[unit] + low
+    prefix = np.concatenate([[0], np.cumsum(repeated, dtype=np.int64)])
+    hits = prefix[first + positions] - prefix[first]
+    return bool((hits * _SCALE >= scaled * positions).any())
 
 
 def _sentences_may_pair(blocks: DocumentBlocks, prose: Sequence[int], options: CleanOptions, scaled: int) -> bool:

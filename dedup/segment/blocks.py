@@ -70,14 +70,38 @@ class DocumentBlocks(Sequence[Block]):
         Only for a simple text (``dedup.segment.lines``), where a stretch's key is a stretch
         of its line's key; None otherwise.
         """
+        bounds = self.stretch_bounds(blocks, starts, ends)
+        if bounds is None:
+            return None
+        _, low, high = bounds
+        keys = self.keys
+        return [keys[b][a:z] for b, a, z in zip(blocks.tolist(), low.tolist(), high.tolist())]
+
+    def stretch_weights(self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[int] | None:
+        """``content_weight`` of each :meth:`stretch_keys` key, from the lines' CJK counts; None unless simple."""
+        bounds = self.stretch_bounds(blocks, starts, ends)
+        if bounds is None:
+            return None
+        numbers, low, high = bounds
+        assert self.lines is not None
+        weights = high - low
+        cjk = self.lines.cjk_before
+        if cjk is not None:
+            first = self.lines.key_start[numbers]
+            weights = weights + cjk[first + high] - cjk[first + low]
+        return weights.tolist()  # type: ignore[no-any-return]
+
+    def stretch_bounds(
+        self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The line of each stretch and where its key starts and ends in that line's key (simple texts only)."""
         lines = self.lines
         if lines is None or self.line_numbers is None or not lines.simple:
             return None
         numbers = self.line_numbers[blocks]
         low = lines.key_positions(numbers, starts - lines.start[numbers])
         high = lines.key_positions(numbers, ends - lines.start[numbers])
-        keys = self.keys
-        return [keys[b][a:z] for b, a, z in zip(blocks.tolist(), low.tolist(), high.tolist())]
+        return numbers, low, high
 
 
 def split_blocks(

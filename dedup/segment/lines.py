@@ -40,7 +40,9 @@ class DocumentLines:
     weight; ``blank[i]`` says it is white space only. ``key_points`` holds every line's key
     as code points, each followed by "\n" (10), and ``key_start[i]`` is where line ``i``'s
     key starts in it. ``simple`` says the text's key is per character (see the module
-    docstring); then ``key_before`` tells where in ``key_points`` each character's key would go.
+    docstring); then ``key_before`` tells where in ``key_points`` each character's key would go. ``cjk_before``
+    counts the CJK characters of ``key_points`` before each place, so that any stretch's
+    content weight (``content_weight``: a CJK character weighs two) is two lookups.
     """
 
     text: str
@@ -53,6 +55,7 @@ class DocumentLines:
     weights: np.ndarray  # int64
     simple: bool
     key_before: np.ndarray | None  # int64 per character of the lines joined by "\n", and one past the end
+    cjk_before: np.ndarray | None = None  # int64: CJK characters in key_points[:i]; None if there are none
 
     def __len__(self) -> int:
         return len(self.start)
@@ -104,12 +107,16 @@ def document_lines(text: str) -> DocumentLines:
     breaks = np.flatnonzero(key_points == 10)
     key_start = np.concatenate([[0], breaks + 1]).astype(np.int64)
     weights = np.diff(key_start) - 1
+    cjk_before = None
     if key_points.max(initial=0) >= _CJK_RANGES[0][0]:
         cjk = np.zeros(len(key_points), dtype=bool)
         for low, high in _CJK_RANGES:
             cjk |= (key_points >= low) & (key_points <= high)
-        weights = weights + np.diff(np.concatenate([[0], np.cumsum(cjk)[breaks]]))
-    return DocumentLines(text, start, end, line_end, blank, key_points, key_start, weights.astype(np.int64), simple, key_before)
+        cjk_before = np.concatenate([[0], np.cumsum(cjk, dtype=np.int64)])
+        weights = weights + np.diff(np.concatenate([[0], cjk_before[breaks + 1]]))
+    return DocumentLines(
+        text, start, end, line_end, blank, key_points, key_start, weights.astype(np.int64), simple, key_before, cjk_before
+    )
 
 
 def _split(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

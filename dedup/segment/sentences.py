@@ -43,9 +43,9 @@ _ABBREVIATIONS = (
 )
 _ABBREVIATION = re.compile(rf"(?:\b(?:{'|'.join(re.escape(w) for w in _ABBREVIATIONS)})|\b[A-Z])\.$")
 # the abbreviation is what ends just before the period: at most "approx" and the letter before it
-_ABBREVIATION_REACH = 12
+ABBREVIATION_REACH = 12
 _ANY_QUOTE = re.compile(f"[{re.escape(_OPENERS + _CLOSERS)}]")
-_MAX_QUOTED = 400
+MAX_QUOTED = 400
 _QUOTATIVE = "とっ、，,"
 
 
@@ -88,9 +88,9 @@ def document_sentences(blocks: DocumentBlocks) -> DocumentSentences:
     points = np.frombuffer(blocks.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     starts = np.frombuffer(blocks.start, dtype=np.int64)[prose]
     ends = np.frombuffer(blocks.end, dtype=np.int64)[prose]
-    words, word_starts = _abbreviation_points()
+    words, word_starts = abbreviation_points()
     at, start, end = sentence_bounds(
-        points, sentence_classes(points), starts, ends, words, word_starts, _ABBREVIATION_REACH, _MAX_QUOTED
+        points, sentence_classes(points), starts, ends, words, word_starts, ABBREVIATION_REACH, MAX_QUOTED
     )
     block = prose[at]
     firsts = np.searchsorted(block, np.arange(len(blocks) + 1), side="left").astype(np.int64)
@@ -125,7 +125,7 @@ sentence_bounds = sized_kernel(
 _ABBREVIATION_POINTS: list[tuple[np.ndarray, np.ndarray]] = []
 
 
-def _abbreviation_points() -> tuple[np.ndarray, np.ndarray]:
+def abbreviation_points() -> tuple[np.ndarray, np.ndarray]:
     """The abbreviations as code points, one after the other, and where each starts (and the last ends)."""
     if not _ABBREVIATION_POINTS:
         words = np.array([ord(c) for w in _ABBREVIATIONS for c in w], dtype=np.uint32)
@@ -195,10 +195,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         balance += _quote_balance(text[scanned:end])
         scanned = end
         if match.group().startswith(".") and _ABBREVIATION.search(
-            text[max(begin, match.start() - _ABBREVIATION_REACH) : match.start() + 1]
+            text[max(begin, match.start() - ABBREVIATION_REACH) : match.start() + 1]
         ):
             continue
-        if balance > 0 and end - begin < _MAX_QUOTED:
+        if balance > 0 and end - begin < MAX_QUOTED:
             continue
         if _quote_runs_on(text, match):
             continue

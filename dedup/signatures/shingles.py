@@ -46,7 +46,10 @@ class ShingleSets:
 
 
 def _units_bytes(texts: Sequence[str]) -> np.ndarray:
-    joined = "\n".join(t.replace("\n", " ") for t in texts)
+    """The texts' UTF-8, joined by newlines (a newline inside a text becomes a space)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # some text has a newline of its own (keys never do)
+        joined = "\n".join(t.replace("\n", " ") for t in texts)
     return np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
@@ -74,7 +77,8 @@ def shingle_sets(texts: Sequence[str], n: int, seed: int = 0, chunk: int = CHUNK
     """The de-duplicated character n-gram hash set of every text."""
     sizes = np.zeros(len(texts), dtype=np.int64)
     # filled in place, as a list of runs joined at the end would briefly need twice the space
-    hashes = np.empty(sum(max(len(t) - n + 1, 1) if t else 0 for t in texts), dtype=np.uint32)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    hashes = np.empty(int(np.where(lengths > 0, np.maximum(lengths - n + 1, 1), 0).sum()), dtype=np.uint32)
     filled = 0
     for start, stop, raw, offsets in _hashed_batches(texts, n, False, seed, chunk):
         if stop - start == 1:
@@ -110,6 +114,9 @@ def _hashed_batches(
     A text longer than ``chunk`` is a run of its own, hashed in pieces that overlap by
     n - 1 characters or words, so every n-gram is hashed once and in order.
     """
+    if texts and sum(map(len, texts)) + len(texts) - 1 <= chunk:  # all in one run, as the loop below would make it
+        yield 0, len(texts), *ngram_hashes(_units_bytes(texts), n, by_words, seed)
+        return
     start = 0
     while start < len(texts):
         if len(texts[start]) > chunk:
