@@ -5,6 +5,11 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dedup.match import repeats
 from dedup.match.repeats import repeats_nothing
 from dedup.model import CleanOptions
 from dedup.segment.blocks import document_blocks
@@ -40,3 +45,21 @@ def test_a_repeated_paragraph_or_sentence_is_never_skipped() -> None:
     assert not _skipped(f"{paragraph} {other}\n\nAnd then: {other}\n", CleanOptions())
     assert not _skipped(f"{paragraph}\n---END---\n{other}\n", CleanOptions())
     assert _skipped(f"{paragraph}\n---END---\n{other}\n", CleanOptions(keep_markers=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 300), max_size=60), min_size=1, max_size=8),
+    st.lists(st.integers(1, 30), min_size=8, max_size=8),
+    st.one_of(st.sampled_from([256, 512, 768, 1024]), st.integers(1, 1024)),
+    st.booleans(),
+)
+@example([[7, 1, 2, 3], [7, 4, 5, 6]], [2] * 8, 512, True)  # a stretch at exactly the share
+def test_compiled_share_test_gives_what_numpy_gives(units: list[list[int]], least: list[int], scaled: int, stretches: bool) -> None:
+    """The fast path's test in one compiled loop says what its numpy passes say: units with shares, dense stretches."""
+    hashes = np.array([h for unit in units for h in unit], dtype=np.uint32)
+    offsets = np.concatenate([[0], np.cumsum([len(unit) for unit in units])]).astype(np.int64)
+    needed = np.array(least[: len(units)], dtype=np.int64)
+    compiled = repeats.repeated_share_units.compiled()(hashes, offsets, needed, scaled, 1024, stretches)
+    plain = repeats.plain_repeated_share_units(hashes, offsets, needed, scaled, 1024, stretches)
+    assert (bool(compiled[0]), compiled[1].tolist()) == (plain[0], plain[1].tolist())

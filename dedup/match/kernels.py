@@ -83,3 +83,91 @@ def _group(keys, copies, max_posting, pos):
         if posting > max_posting:
             return end, 0
     return end, size * (size - 1) // 2
+
+
+@njit(cache=True)
+def repeated_share_units(hashes, offsets, least, scaled, scale, stretches):
+    """``(any_unit, dense)``: the fast path's test of ``dedup.match.repeats`` in one loop.
+
+    A position is repeated when its hash occurs at another position too. ``any_unit``: some
+    unit (positions ``offsets[u]:offsets[u + 1]``) has ``scaled``/``scale`` of its positions
+    repeated. Otherwise, if ``stretches``, ``dense`` lists the units (ascending) with a
+    stretch of at least ``least[u]`` positions that has: with F the prefix sums of the
+    unit's flags and G[k] = scale·F[k] - scaled·k, some b ≥ least[u] with G[b] ≥ the least
+    G[a], a ≤ b - least[u].
+    """
+    repeated = _repeated(hashes)
+    units = len(offsets) - 1
+    dense = np.empty(0, dtype=np.int64)
+    for u in range(units):
+        size = offsets[u + 1] - offsets[u]
+        hits = 0
+        for p in range(offsets[u], offsets[u + 1]):
+            hits += repeated[p]
+        if size > 0 and hits * scale >= scaled * size:
+            return True, dense
+    if not stretches:
+        return False, dense
+    found = np.zeros(units, dtype=np.bool_)
+    count = 0
+    for u in range(units):
+        size = offsets[u + 1] - offsets[u]
+        need = least[u]
+        if size < need:
+            continue
+        g = np.empty(size + 1, dtype=np.int64)
+        g[0] = 0
+        prefix = 0
+        for k in range(1, size + 1):
+            prefix += repeated[offsets[u] + k - 1]
+            g[k] = scale * prefix - scaled * k
+        lowest = g[0]
+        for b in range(need, size + 1):
+            if g[b - need] < lowest:
+                lowest = g[b - need]
+            if g[b] - lowest >= 0:
+                found[u] = True
+                count += 1
+                break
+    dense = np.empty(count, dtype=np.int64)
+    k = 0
+    for u in range(units):
+        if found[u]:
+            dense[k] = u
+            k += 1
+    return False, dense
+
+
+@njit(cache=True)
+def _repeated(hashes):
+    """Whether each hash occurs at another position too: one open-addressing table, linear probing.
+
+    The hashes are XXH32 values, so their low bits index the table directly.
+    """
+    n = len(hashes)
+    repeated = np.zeros(n, dtype=np.bool_)
+    if n < 2:
+        return repeated
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    mask = size - 1
+    slots = np.empty(size, dtype=np.uint32)
+    seen = np.zeros(size, dtype=np.uint8)  # 0: empty, 1: one position, 2: more
+    for p in range(n):
+        h = hashes[p]
+        slot = np.int64(h) & mask
+        while seen[slot] and slots[slot] != h:
+            slot = (slot + 1) & mask
+        if seen[slot]:
+            seen[slot] = 2
+        else:
+            slots[slot] = h
+            seen[slot] = 1
+    for p in range(n):
+        h = hashes[p]
+        slot = np.int64(h) & mask
+        while seen[slot] and slots[slot] != h:  # the insert's probe sequence: it ends at h's slot
+            slot = (slot + 1) & mask
+        repeated[p] = seen[slot] == 2
+    return repeated

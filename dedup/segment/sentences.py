@@ -85,18 +85,22 @@ class DocumentSentences:
 def document_sentences(blocks: DocumentBlocks) -> DocumentSentences:
     """The sentences of the prose blocks, numbered in document order (all blocks split in one call)."""
     prose = np.array([i for i, kind in enumerate(blocks.kinds) if kind is BlockKind.PROSE], dtype=np.int64)
-    points = np.frombuffer(blocks.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts = np.frombuffer(blocks.start, dtype=np.int64)[prose]
-    ends = np.frombuffer(blocks.end, dtype=np.int64)[prose]
-    words, word_starts = abbreviation_points()
-    at, start, end = sentence_bounds(
-        points, sentence_classes(points), starts, ends, words, word_starts, ABBREVIATION_REACH, MAX_QUOTED
-    )
+    at, start, end = blocks_sentence_bounds(blocks, prose)
     block = prose[at]
     firsts = np.searchsorted(block, np.arange(len(blocks) + 1), side="left").astype(np.int64)
     return DocumentSentences(
         array("q", block.tobytes()), array("q", start.tobytes()), array("q", end.tobytes()),
         BlockRanges(array("q", firsts.tobytes())),
+    )
+
+
+def blocks_sentence_bounds(blocks: DocumentBlocks, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(i, start, end)`` of every sentence of the blocks ``which``: block ``which[i]``, document offsets."""
+    points = np.frombuffer(blocks.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    words, word_starts = abbreviation_points()
+    return sentence_bounds(  # type: ignore[no-any-return]
+        points, sentence_classes(points), np.frombuffer(blocks.start, dtype=np.int64)[which],
+        np.frombuffer(blocks.end, dtype=np.int64)[which], words, word_starts, ABBREVIATION_REACH, MAX_QUOTED,
     )
 
 
