@@ -34,7 +34,6 @@ from xxhash import xxh3_64_intdigest
 
 from dedup.model import BlockKind
 from dedup.segment.blocks import document_blocks, is_structural
-from dedup.segment.normalise import content_weight, normalise
 
 NO_SITE = -1
 PARAGRAPH = 1 << 62  # set in the key of a line of paragraph weight: such a line is chrome on one site only
@@ -66,15 +65,11 @@ def countable_lines(text: str, rule: BoilerplateRule = BoilerplateRule()) -> lis
     """The lines of ``text`` that may be boilerplate, in reading order."""
     blocks = document_blocks(text)
     lines = []
-    for index, kind in enumerate(blocks.kinds):
-        if kind in (BlockKind.PROTECTED, BlockKind.MARKER):
+    for index, (kind, letters, weight) in enumerate(zip(blocks.kinds, blocks.keys, blocks.weights)):
+        # letters: normalise of the line, weight: its content_weight (made for the whole text at once)
+        if kind in (BlockKind.PROTECTED, BlockKind.MARKER) or weight < rule.min_weight:
             continue
-        body = blocks.text_of(index)
-        if is_structural(body):
-            continue
-        letters = normalise(body)
-        weight = content_weight(letters)
-        if weight < rule.min_weight:
+        if is_structural(blocks.text_of(index)):
             continue
         key = xxh3_64_intdigest(letters.encode("utf-8", "surrogatepass")) & (PARAGRAPH - 1)
         lines.append(Line(blocks.start[index], blocks.line_end[index], key | (PARAGRAPH if weight >= rule.paragraph_weight else 0)))
