@@ -662,9 +662,12 @@ def _containment_candidates(processed: Any, exact: Any, rule: ContainmentRule, p
     (:mod:`dedup.engine.distributed.anchors`), or None if no document has anchors."""
     live = processed.select_columns(["pos", "error", "size", "samples"])
     if exact.count():  # only the first document of an exact key takes part, as on one machine
-        copies = exact.map_batches(_copies, batch_format="numpy")
-        live = (live.join(copies, join_type="left_outer", num_partitions=partitions, on=("pos",))
-                .map_batches(_without_copies, batch_format="pyarrow"))
+        # the copies' positions (8 bytes each) go to the tasks: a shuffle join of them with every document failed
+        # on an empty, column-less block after a worker was lost (polars: 'unable to find column "pos"')
+        copies = np.unique(np.concatenate(
+            [batch["b"] for batch in exact.select_columns(["b"]).iter_batches(batch_format="numpy")]
+        )).astype(np.int64)
+        live = live.map_batches(_without_copies, batch_format="numpy", fn_kwargs={"copies": copies})
     holders = live.map_batches(sample_rows, batch_format="numpy").materialize()
     if holders.count() == 0:
         return None
@@ -695,15 +698,10 @@ def _containment_candidates(processed: Any, exact: Any, rule: ContainmentRule, p
     )
 
 
-def _copies(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The later documents of exact-key pairs: copies, not the first of their key."""
-    return {"pos": batch["b"], "copy": np.ones(len(batch["b"]), dtype=np.int8)}
-
-
-def _without_copies(batch: Any) -> Any:
-    import pyarrow.compute as pc
-
-    return batch.filter(pc.is_null(batch["copy"])).drop_columns(["copy"])
+def _without_copies(batch: dict[str, np.ndarray], copies: np.ndarray) -> dict[str, np.ndarray]:
+    """The documents of ``batch`` that are no later copy of an exact key (``copies``: their positions, sorted)."""
+    keep = ~np.isin(batch["pos"], copies, assume_unique=False)
+    return {name: column[keep] for name, column in batch.items()}
 
 
 def _driver_components(edges: Any) -> Any:
