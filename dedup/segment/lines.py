@@ -25,7 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dedup.segment.normalise import _MARKS, _NOT_SIMPLE, char_table
+from dedup.segment.normalise import _MARKS, NOT_SIMPLE, char_table
 
 _KEEP_LINES = re.compile(rf"[^\w{_MARKS}\n]+")
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF), (0xFF66, 0xFF9F))
@@ -95,7 +95,7 @@ def document_lines(text: str) -> DocumentLines:
     breaks_in_text = np.flatnonzero(points == 10)
     blank = np.diff(np.concatenate([[0], visible[breaks_in_text]])) == 0
     mapped = table.keys_of(points)
-    simple = not (mapped == _NOT_SIMPLE).any()
+    simple = not (mapped == NOT_SIMPLE).any()
     key_before = None
     if simple:
         kept = mapped >= 0

@@ -36,7 +36,7 @@ def normalise(text: str) -> str:
     makes a text non-NFKC (full-width brackets and colons), so the costly NFKC pass is
     mostly skipped. Combining marks are kept until NFKC has composed them.
     """
-    plain = _as_ascii(text)
+    plain = as_ascii(text)
     if plain is not None:
         return plain.translate(_ASCII_DROP).lower()
     if len(text) >= _LONG:
@@ -51,7 +51,7 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Words of ``text`` (runs of letters and digits), NFKC-folded and case-folded."""
-    plain = _as_ascii(text)
+    plain = as_ascii(text)
     if plain is not None:
         return plain.translate(_ASCII_SPACE).lower().split()
     if len(text) >= _LONG:
@@ -72,14 +72,14 @@ def _simple_keys(text: str) -> np.ndarray | None:
     the runs of characters with a key (see :class:`_CharTable`).
     """
     mapped = char_table().keys_of(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
-    return None if (mapped == _NOT_SIMPLE).any() else mapped
+    return None if (mapped == NOT_SIMPLE).any() else mapped
 
 
 def _decode(points: np.ndarray) -> str:
     return points.astype(np.uint32).tobytes().decode("utf-32-le")
 
 
-def _as_ascii(text: str) -> str | None:
+def as_ascii(text: str) -> str | None:
     """``text`` with its typographic punctuation as spaces, if that leaves it ASCII; else None."""
     if text.isascii():
         return text
@@ -125,7 +125,7 @@ _STARTER_SECONDS = frozenset(
 # str.isspace: what str.strip removes, so a line of only these is blank (tests/test_lines.py checks the list)
 _SPACES = (list(range(0x09, 0x0E)) + list(range(0x1C, 0x21)) + [0x85, 0xA0, 0x1680] + list(range(0x2000, 0x200B))
            + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
-_UNKNOWN, _DROPPED, _NOT_SIMPLE = -2, -1, -3
+_UNKNOWN, _DROPPED, NOT_SIMPLE = -2, -1, -3
 
 
 class _CharTable:
@@ -154,7 +154,7 @@ class _CharTable:
         elif len(key) == 1 and unicodedata.combining(key) == 0 and ord(key) not in _STARTER_SECONDS:
             self.table[point] = ord(key)
         else:
-            self.table[point] = _NOT_SIMPLE
+            self.table[point] = NOT_SIMPLE
 
     def keys_of(self, points: np.ndarray) -> np.ndarray:
         mapped = self.table[points]

@@ -22,7 +22,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 from xxhash import xxh3_64_intdigest
 
-from dedup.segment.normalise import cjk_share, normalise, words
+from dedup.signatures.forms import Form, shingle_forms, shingle_text
 from dedup.signatures.samples import Samples, sample_hashes
 from dedup.signatures.sized import distinct_counts, minhash_affine32, minhash_legacy
 from dedup.signatures.shingles import hash_ngrams
@@ -47,14 +47,6 @@ class MinHashParams:
             raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, not {self.scheme!r}")
 
 
-def shingle_text(text: str, cjk_threshold: float = 0.3) -> tuple[str, bool]:
-    """The form a document is shingled in, and whether it is CJK (character n-grams)."""
-    letters = normalise(text)
-    if cjk_share(letters) >= cjk_threshold:
-        return letters, True
-    return " ".join(words(text)), False
-
-
 def document_shingles(text: str, params: MinHashParams = MinHashParams()) -> list[bytes]:
     """The shingles of ``text`` as bytes, exactly as :func:`signatures` hashes them."""
     form, cjk = shingle_text(text, params.cjk_share)
@@ -71,11 +63,11 @@ def document_shingles(text: str, params: MinHashParams = MinHashParams()) -> lis
 
 
 def shingle_hashes(
-    texts: Sequence[str], params: MinHashParams, forms: Sequence[tuple[str, bool]] | None = None
+    texts: Sequence[str], params: MinHashParams, forms: Sequence[Form] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """XXH32 shingle hashes of each text, flattened, and the offsets of each text's run."""
     if forms is None:
-        forms = [shingle_text(t, params.cjk_share) for t in texts]
+        forms = shingle_forms(texts, params.cjk_share)
     if all(cjk for _, cjk in forms):
         return hash_ngrams([f for f, _ in forms], params.char_ngram)
     if not any(cjk for _, cjk in forms):
@@ -157,7 +149,7 @@ class Sketches:
 
 def sketch(texts: Sequence[str], params: MinHashParams = MinHashParams()) -> Sketches:
     """Signatures, shingle-set sizes, exact keys and sampled shingles of every text, in one pass."""
-    forms = [shingle_text(t, params.cjk_share) for t in texts]
+    forms = shingle_forms(texts, params.cjk_share)
     hashes, offsets = shingle_hashes(texts, params, forms)
     keys = np.fromiter((xxh3_64_intdigest(f.encode("utf-8", "surrogatepass")) for f, _ in forms), dtype=np.uint64, count=len(forms))
     return Sketches(
