@@ -125,7 +125,7 @@ _STARTER_SECONDS = frozenset(
 # str.isspace: what str.strip removes, so a line of only these is blank (tests/test_lines.py checks the list)
 _SPACES = (list(range(0x09, 0x0E)) + list(range(0x1C, 0x21)) + [0x85, 0xA0, 0x1680] + list(range(0x2000, 0x200B))
            + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
-_UNKNOWN, _DROPPED, NOT_SIMPLE = -2, -1, -3
+UNKNOWN, _DROPPED, NOT_SIMPLE = -2, -1, -3
 
 
 class _CharTable:
@@ -140,7 +140,7 @@ class _CharTable:
     """
 
     def __init__(self) -> None:
-        self.table = np.full(0x110000, _UNKNOWN, dtype=np.int32)
+        self.table = np.full(0x110000, UNKNOWN, dtype=np.int32)
         self.space = np.zeros(0x110000, dtype=bool)
         self.space[_SPACES] = True
         for point in range(128):
@@ -158,7 +158,7 @@ class _CharTable:
 
     def keys_of(self, points: np.ndarray) -> np.ndarray:
         mapped = self.table[points]
-        unknown = mapped == _UNKNOWN
+        unknown = mapped == UNKNOWN
         if unknown.any():
             for point in np.unique(points[unknown]).tolist():
                 self._fill(point)

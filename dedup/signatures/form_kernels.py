@@ -9,22 +9,26 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dedup.signatures.forms import CJK_RANGES, NOT_SIMPLE
+from dedup.signatures.forms import CJK_RANGES, NOT_SIMPLE, UNKNOWN
 
 _CJK = np.array(CJK_RANGES, dtype=np.int64)  # in order: below the first range's start is no CJK
 
 
 @njit(cache=True)
-def script_counts(mapped, lengths, sample):
-    """Per text: its key characters, the CJK ones among its first ``sample``, its characters that are not simple."""
+def script_counts(points, table, lengths, sample):
+    """Each code point's key by ``table``; per text, its key characters, the CJK ones among its first
+    ``sample``, and its characters that are not simple; and whether some point's key is not in the table yet."""
     n_texts = lengths.shape[0]
+    mapped = np.empty(points.shape[0], dtype=table.dtype)
     keys = np.zeros(n_texts, dtype=np.int64)
     cjk = np.zeros(n_texts, dtype=np.int64)
     odd = np.zeros(n_texts, dtype=np.int64)
+    unknown = False
     at = 0
     for t in range(n_texts):
         for i in range(at, at + lengths[t]):
-            m = np.int64(mapped[i])
+            m = np.int64(table[points[i]])
+            mapped[i] = m
             if m > 0 and m != 10:
                 if keys[t] < sample and m >= _CJK[0, 0]:
                     for r in range(_CJK.shape[0]):
@@ -34,8 +38,10 @@ def script_counts(mapped, lengths, sample):
                 keys[t] += 1
             elif m == NOT_SIMPLE:
                 odd[t] += 1
+            elif m == UNKNOWN:
+                unknown = True
         at += lengths[t]
-    return keys, cjk, odd
+    return mapped, keys, cjk, odd, unknown
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.segment.normalise import NOT_SIMPLE, as_ascii, char_table, cjk_share, normalise, words
+from dedup.segment.normalise import NOT_SIMPLE, UNKNOWN, as_ascii, char_table, cjk_share, normalise, words
 
 Form = tuple[str, bool]  # the text shingled, and whether it is shingled by characters (CJK)
 
@@ -29,7 +29,7 @@ CJK_RANGES = ((0x3040, 0x3100), (0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xF
 # A key character is a mapped value above 0 other than the line break (10): 0 and below are no key
 _ASCII_KEYS = np.array([ord(chr(c).lower()) if chr(c).isalnum() else 0 for c in range(128)], dtype=np.uint8)
 
-__all__ = ["CJK_RANGES", "NOT_SIMPLE", "Form", "shingle_forms", "shingle_text"]
+__all__ = ["CJK_RANGES", "NOT_SIMPLE", "UNKNOWN", "Form", "shingle_forms", "shingle_text"]
 
 
 def shingle_text(text: str, cjk_threshold: float = 0.3) -> Form:
@@ -69,8 +69,12 @@ def shingle_forms(texts: Sequence[str], cjk_threshold: float = 0.3) -> list[Form
 def _table_forms(texts: Sequence[str], cjk_threshold: float) -> list[Form]:
     """The forms of ``texts`` by the code-point table; of those with a character that is not simple, by shingle_text."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    mapped = char_table().keys_of(np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
-    keys, cjk, odd = script_counts(mapped, lengths, SCRIPT_SAMPLE)
+    points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = char_table()
+    mapped, keys, cjk, odd, unknown = script_counts(points, table.table, lengths, SCRIPT_SAMPLE)
+    if unknown:  # characters met for the first time: filled in, then counted again
+        table.keys_of(points)
+        mapped, keys, cjk, odd, _ = script_counts(points, table.table, lengths, SCRIPT_SAMPLE)
     # the share in Python floats, as cjk_share divides: the same to the last bit
     cjk_texts = [(c / s if s else 0.0) >= cjk_threshold for c, s in zip(cjk.tolist(), np.minimum(keys, SCRIPT_SAMPLE).tolist())]
     out, offsets = joined_keys(mapped, lengths, ~np.array(cjk_texts, dtype=np.bool_))
@@ -81,8 +85,11 @@ def _table_forms(texts: Sequence[str], cjk_threshold: float) -> list[Form]:
     ]
 
 
-def plain_script_counts(mapped: np.ndarray, lengths: np.ndarray, sample: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`dedup.signatures.form_kernels.script_counts` in numpy: the same counts."""
+def plain_script_counts(
+    points: np.ndarray, table: np.ndarray, lengths: np.ndarray, sample: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """:func:`dedup.signatures.form_kernels.script_counts` in numpy: the same keys and counts."""
+    mapped = table[points]
     n_texts = len(lengths)
     text_of = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
     at = np.flatnonzero(_is_key(mapped))
@@ -95,7 +102,8 @@ def plain_script_counts(mapped: np.ndarray, lengths: np.ndarray, sample: int) ->
     for low, high in CJK_RANGES:
         cjk |= (values >= low) & (values < high)
     odd = np.bincount(text_of[mapped == NOT_SIMPLE], minlength=n_texts)
-    return keys.astype(np.int64), np.bincount(owner[sampled][cjk], minlength=n_texts).astype(np.int64), odd.astype(np.int64)
+    found = np.bincount(owner[sampled][cjk], minlength=n_texts)
+    return mapped, keys.astype(np.int64), found.astype(np.int64), odd.astype(np.int64), bool((mapped == UNKNOWN).any())
 
 
 def plain_joined_keys(mapped: np.ndarray, lengths: np.ndarray, by_words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,6 +136,6 @@ def _is_key(mapped: np.ndarray) -> np.ndarray:
 # Measured 2026-12-02 (AMD EPYC, 2 cores; real pages with accented names): numpy's passes take 11.6 M
 # characters a second, the kernels 135 M; compiling both takes 1.4 s, loading them from numba's cache 0.36 s
 script_counts = sized_kernel("dedup.signatures.form_kernels", "script_counts", plain_script_counts,
-                             work=lambda mapped, *_: len(mapped), cold=16_000_000, warm=4_000_000)
+                             work=lambda points, *_: len(points), cold=16_000_000, warm=4_000_000)
 joined_keys = sized_kernel("dedup.signatures.form_kernels", "joined_keys", plain_joined_keys,
                            work=lambda mapped, *_: len(mapped), cold=16_000_000, warm=4_000_000)
