@@ -106,6 +106,8 @@ def deduplicate(
     results: list[CleanResult] = []
     sketches: list[Sketches] = []
     pending: list[str] = []
+    rule = corpus.boilerplate_rule if options.corpus is not None else None
+    keys: list[np.ndarray] = []  # each document's line keys, made while its blocks are at hand
 
     def flush() -> None:
         sketches.append(sketch(pending, minhash))
@@ -114,7 +116,9 @@ def deduplicate(
     for number, item in enumerate(documents):
         doc = _document(item, number, options, seen)
         seen.add(doc.id)
-        cleaned, base = clean_one(doc, options.clean)
+        cleaned, base, blocks = clean_one(doc, options.clean)
+        if rule is not None:
+            keys.append(line_keys(countable_lines(cleaned.text, rule, blocks)))
         ids.append(doc.id)
         records.append(item if isinstance(item, Mapping) else None)
         bases.append(base)
@@ -136,9 +140,7 @@ def deduplicate(
             matches = index.matches(joined, name) if index is not None else None
             decided_batch = cluster_batch(joined, lengths, corpus, matches)
             votes = Votes.none()
-            rule = corpus.boilerplate_rule
             if rule is not None:
-                keys = [line_keys(countable_lines(r.text, rule)) for r in results]
                 votes = boilerplate_votes(keys, sites, decided_batch)
                 earlier = index.store.votes(np.unique(np.concatenate(keys)), index.before(name)) if index is not None else None
                 boilerplate = decide_boilerplate(keys, ids, votes, rule, earlier)

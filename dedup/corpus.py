@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedup.decide.boilerplate import Boilerplate, BoilerplateRule, Votes, boilerplate_of, count_votes
+from dedup.decide.boilerplate import (
+    CHUNK_DOCUMENTS, Boilerplate, BoilerplateRule, Votes, boilerplate_of, count_votes, flattened,
+)
 from dedup.decide.clusters import Cluster, Duplicate, build_clusters, with_indexed
 from dedup.match.documents import CorpusOptions, exact_matches, near_matches
 from dedup.index.matching import IndexedMatch
@@ -106,8 +108,10 @@ def flagged_lines(
 def first_holders(flagged: np.ndarray, line_keys: Sequence[np.ndarray], ids: Sequence[Holder]) -> dict[int, tuple[Holder, ...]]:
     """The first two documents of the batch (in its order) that have each flagged key: the report's "seen in"."""
     seen_in: dict[int, tuple[Holder, ...]] = {}
-    for position, doc_keys in enumerate(line_keys):
-        for key in doc_keys[np.isin(doc_keys, flagged)].tolist():
+    for at in range(0, len(line_keys), CHUNK_DOCUMENTS):
+        keys, owner = flattened(line_keys[at : at + CHUNK_DOCUMENTS])
+        found = np.isin(keys, flagged)
+        for key, position in zip(keys[found].tolist(), (owner[found] + at).tolist()):
             holders = seen_in.setdefault(key, ())
             if len(holders) < 2:
                 seen_in[key] = (*holders, ids[position])

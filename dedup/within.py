@@ -19,7 +19,7 @@ from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.repeats import repeats_nothing
 from dedup.match.sections import chain_sections
 from dedup.model import BlockKind, CleanOptions, CleanResult, Removal
-from dedup.segment.blocks import DocumentBlocks, document_blocks
+from dedup.segment.blocks import PROSE_WEIGHT, DocumentBlocks, document_blocks
 from dedup.segment.lines import document_lines
 from dedup.segment.normalise import content_weight, normalise
 from dedup.segment.sentences import document_sentences
@@ -41,7 +41,12 @@ _MAX_PASSES = 4
 
 
 def clean_document(text: str, options: CleanOptions | None = None) -> CleanResult:
-    """Remove the sections, paragraphs and sentences that ``text`` repeats.
+    """Remove the sections, paragraphs and sentences that ``text`` repeats (see :func:`clean_and_segment`)."""
+    return clean_and_segment(text, options)[0]
+
+
+def clean_and_segment(text: str, options: CleanOptions | None = None) -> tuple[CleanResult, DocumentBlocks | None]:
+    """Remove the sections, paragraphs and sentences that ``text`` repeats; and the cleaned text's plain blocks.
 
     Cutting repeated sentences can leave two paragraphs equal that were not before, so the
     passes repeat until one removes nothing: cleaning is idempotent by construction. Later
@@ -49,12 +54,19 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
 
     Most documents repeat nothing: when shingle counts alone prove that no block or
     sentence can pair with another (``repeats_nothing``), the text is returned as it is.
+
+    The blocks are ``document_blocks(result.text)`` (no markers, the default prose weight)
+    when those made for cleaning are the same, so that callers who segment the cleaned text
+    again (boilerplate line counting) need not: the text came back as it was, the prose
+    weight is the default, and no line is a marker (a marker pattern changes the blocks only
+    where it finds one). Otherwise None.
     """
     options = options or CleanOptions()
     lines = document_lines(text)
     blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight, lines)
+    plain = blocks if options.min_block_weight == PROSE_WEIGHT and BlockKind.MARKER not in blocks.kinds else None
     if repeats_nothing(blocks, options):
-        return CleanResult(text)
+        return CleanResult(text), plain
     current, settled = clean_once(text, options, blocks)
     removals = list(current.removals)
     for _ in range(_MAX_PASSES - 1):
@@ -66,7 +78,7 @@ def clean_document(text: str, options: CleanOptions | None = None) -> CleanResul
         removals = merge_passes(text, removals, following.removals)
         current = following
     removals.sort(key=lambda r: r.start)
-    return CleanResult(current.text, tuple(removals))
+    return CleanResult(current.text, tuple(removals)), (plain if not removals else None)
 
 
 def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None = None) -> tuple[CleanResult, bool]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -267,3 +268,66 @@ def test_a_run_never_cuts_a_line_fewer_than_the_minimum_of_documents_have(docume
             line = next(p for p in POOL if p.startswith(cut["text"].rstrip("…")))
             holders = sum(line in r["text"].split("\n") for r in records)
             assert holders >= RULE.min_docs and cut["documents"] >= RULE.min_docs
+
+
+def test_the_blocks_cleaning_hands_on_give_the_lines_of_segmenting_again(samples_dir):
+    """Line counting reuses cleaning's blocks only where they are what segmenting the cleaned text gives."""
+    from dedup.segment.blocks import document_blocks
+    from dedup.within import clean_and_segment, make_options
+
+    with gzip.open(PAGES, "rt", encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(samples_dir.glob("*"))]
+    marked = "A first line of the post, long enough to be a paragraph of prose on its own here.\n---END---\nnext"
+    texts += [marked, marked.replace("---END---", "--- END ---"), "```\n---END---\n```\nafter the fence"]
+    handed = 0
+    for options in (make_options(), make_options(min_block_weight=30), make_options(keep_markers=True)):
+        for text in texts:
+            result, blocks = clean_and_segment(text, options)
+            if blocks is None:
+                continue
+            handed += 1
+            again = document_blocks(result.text)
+            assert (blocks.kinds, blocks.keys, blocks.weights) == (again.kinds, again.keys, again.weights)
+            assert countable_lines(result.text, RULE, blocks) == countable_lines(result.text, RULE)
+    assert handed > len(texts)  # most texts, with the default options and with markers kept
+    assert clean_and_segment(marked)[1] is None and clean_and_segment(texts[0], make_options(min_block_weight=30))[1] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.lists(st.integers(0, 12), max_size=8, unique=True), st.sampled_from([NO_SITE, 1, 2, 3])), max_size=12),
+    st.lists(st.integers(0, 12), max_size=4), st.lists(st.tuples(st.integers(0, 12), st.sampled_from([1, 2, 3])), max_size=6),
+    st.sampled_from([1, 3, 4096]),
+)
+def test_the_documents_holding_boilerplate_are_those_a_flag_at_a_time_finds(documents, everywhere, on_site, chunk):
+    """Looked up a chunk of documents at once, (key, site) pairs included, as one document at a time."""
+    import dedup.decide.boilerplate as boilerplate_module
+    from dedup.decide.boilerplate import Boilerplate
+
+    cut = Boilerplate(np.unique(np.array(everywhere, dtype=np.int64)), np.array(on_site, dtype=np.int64).reshape(-1, 2), {}, {})
+    keys = [np.array(k, dtype=np.int64) for k, _ in documents]
+    sites = [s for _, s in documents]
+    one_at_a_time = {p for p in range(len(keys)) if cut.flags(keys[p], sites[p]).any()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boilerplate_module, "CHUNK_DOCUMENTS", chunk)
+        assert cut.holders(keys, sites) == one_at_a_time
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 9), max_size=6, unique=True), max_size=10), st.lists(st.integers(0, 9), max_size=5),
+       st.sampled_from([1, 3, 4096]))
+def test_the_first_two_holders_of_a_line_are_found_in_reading_order(documents, flagged, chunk):
+    import dedup.corpus as corpus_module
+    from dedup.corpus import first_holders
+
+    keys = [np.array(sorted(k), dtype=np.int64) for k in documents]
+    ids = [f"doc{p}" for p in range(len(keys))]
+    want: dict[int, tuple[str, ...]] = {}
+    for position, doc_keys in enumerate(documents):
+        for key in sorted(doc_keys):
+            if key in flagged and len(want.get(key, ())) < 2:
+                want[key] = (*want.get(key, ()), ids[position])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(corpus_module, "CHUNK_DOCUMENTS", chunk)
+        assert first_holders(np.array(flagged, dtype=np.int64), keys, ids) == want

@@ -33,9 +33,10 @@ import numpy as np
 from xxhash import xxh3_64_intdigest
 
 from dedup.model import BlockKind
-from dedup.segment.blocks import document_blocks, is_structural
+from dedup.segment.blocks import DocumentBlocks, document_blocks, is_structural
 
 NO_SITE = -1
+CHUNK_DOCUMENTS = 4096  # documents whose line keys are looked up at once (8 bytes a line, twice, while they are)
 PARAGRAPH = 1 << 62  # set in the key of a line of paragraph weight: such a line is chrome on one site only
 
 
@@ -61,9 +62,9 @@ class Line:
     key: int
 
 
-def countable_lines(text: str, rule: BoilerplateRule = BoilerplateRule()) -> list[Line]:
-    """The lines of ``text`` that may be boilerplate, in reading order."""
-    blocks = document_blocks(text)
+def countable_lines(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks: DocumentBlocks | None = None) -> list[Line]:
+    """The lines of ``text`` that may be boilerplate, in reading order (``blocks``: ``document_blocks(text)``, if made)."""
+    blocks = blocks if blocks is not None else document_blocks(text)
     lines = []
     for index, (kind, letters, weight) in enumerate(zip(blocks.kinds, blocks.keys, blocks.weights)):
         # letters: normalise of the line, weight: its content_weight (made for the whole text at once)
@@ -243,6 +244,23 @@ def boilerplate_of(votes: Votes, rule: BoilerplateRule) -> tuple[np.ndarray, np.
     return everywhere, np.stack([votes.key[on], votes.site[on]], axis=1)
 
 
+def flattened(line_keys: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The documents' line keys one after the other, and the document (position in ``line_keys``) of each."""
+    if not len(line_keys):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    sizes = np.fromiter(map(len, line_keys), dtype=np.int64, count=len(line_keys))
+    return np.concatenate(line_keys).astype(np.int64, copy=False), np.repeat(np.arange(len(line_keys), dtype=np.int64), sizes)
+
+
+def _pairs_in(keys: np.ndarray, sites: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Whether each (key, site) is a row of ``pairs`` (every key is in its first column), as one int64 code each."""
+    pair_keys, key_rank = np.unique(pairs[:, 0], return_inverse=True)
+    pair_sites, site_rank = np.unique(pairs[:, 1], return_inverse=True)
+    at = np.minimum(np.searchsorted(pair_sites, sites), len(pair_sites) - 1)
+    codes = np.searchsorted(pair_keys, keys) * len(pair_sites) + at
+    return (pair_sites[at] == sites) & np.isin(codes, key_rank.ravel() * len(pair_sites) + site_rank.ravel())
+
+
 def is_boilerplate(keys: np.ndarray, site: int, everywhere: np.ndarray, on_site: np.ndarray) -> np.ndarray:
     """Which of a document's line ``keys`` are boilerplate for a document of ``site``."""
     keys = np.asarray(keys, dtype=np.int64)
@@ -271,6 +289,20 @@ class Boilerplate:
 
     def flags(self, keys: np.ndarray, site: int) -> np.ndarray:
         return is_boilerplate(keys, site, self.everywhere, self.on_site)
+
+    def holders(self, line_keys: Sequence[np.ndarray], sites: Sequence[int]) -> set[int]:
+        """The documents (positions) with a boilerplate line for their site: where ``flags(...).any()``,
+        found for a chunk of documents at a time with one membership test."""
+        held: set[int] = set()
+        for at in range(0, len(line_keys), CHUNK_DOCUMENTS):
+            keys, owner = flattened(line_keys[at : at + CHUNK_DOCUMENTS])
+            site = np.asarray(sites[at : at + CHUNK_DOCUMENTS], dtype=np.int64)[owner]
+            found = np.isin(keys, self.everywhere)
+            if len(self.on_site):
+                maybe = np.flatnonzero(~found & np.isin(keys, self.on_site[:, 0]))
+                found[maybe] = _pairs_in(keys[maybe], site[maybe], self.on_site)
+            held.update((np.unique(owner[found]) + at).tolist())
+        return held
 
     def seen_elsewhere(self, key: int, doc_id: str) -> str | None:
         """Another document of the batch with line ``key`` (None if only earlier batches have it)."""

@@ -349,7 +349,7 @@ def _resketch(
     lengths and cut counts follow (the most complete copy is judged on what is written; a document with cuts
     is "cleaned")."""
     assert options.corpus is not None
-    affected = {p for p in range(len(ledger.ids)) if boilerplate.flags(ledger.line_keys[p], ledger.sites[p]).any()}
+    affected = boilerplate.holders(ledger.line_keys, ledger.sites)
     if not affected:
         return
     docs = (ledger.spooled(p, payload, record, options.text_key)

@@ -19,8 +19,9 @@ from dedup.decide.boilerplate import (
 )
 from dedup.model import CleanOptions, CleanResult
 from dedup.read.document import Document
+from dedup.segment.blocks import DocumentBlocks
 from dedup.signatures.minhash import MinHashParams, Sketches, sketch
-from dedup.within import clean_document
+from dedup.within import clean_and_segment
 from dedup.write.report_json import removal_record, with_boilerplate
 
 
@@ -65,9 +66,10 @@ def document_warnings(doc: Document) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def clean_one(doc: Document, options: CleanOptions) -> tuple[CleanResult, dict[str, Any]]:
-    """The cleaned document and its report record without the corpus-level fields."""
-    result = clean_document(doc.text, options)
+def clean_one(doc: Document, options: CleanOptions) -> tuple[CleanResult, dict[str, Any], DocumentBlocks | None]:
+    """The cleaned document, its report record without the corpus-level fields, and the cleaned text's plain
+    blocks if cleaning made them (``clean_and_segment``)."""
+    result, blocks = clean_and_segment(doc.text, options)
     record = {
         "id": doc.id,
         "input": doc.source,
@@ -75,7 +77,7 @@ def clean_one(doc: Document, options: CleanOptions) -> tuple[CleanResult, dict[s
         "removed": [removal_record(r, doc.id, doc.text) for r in result.removals],
         "warnings": list(document_warnings(doc)),
     }
-    return result, record
+    return result, record, blocks
 
 
 def process_batch(
@@ -83,8 +85,8 @@ def process_batch(
 ) -> tuple[list[Processed], Sketches | None]:
     processed, cleaned_texts = [], []
     for doc in docs:
-        result, record = clean_one(doc, options)
-        keys = line_keys(countable_lines(result.text, lines.rule)) if lines is not None else _NO_KEYS
+        result, record, blocks = clean_one(doc, options)
+        keys = line_keys(countable_lines(result.text, lines.rule, blocks)) if lines is not None else _NO_KEYS
         processed.append(
             Processed(
                 id=doc.id,

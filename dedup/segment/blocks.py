@@ -104,8 +104,11 @@ class DocumentBlocks(Sequence[Block]):
         return numbers, low, high
 
 
+PROSE_WEIGHT = 50  # the weight from which a line is prose, unless told otherwise (CleanOptions.min_block_weight)
+
+
 def split_blocks(
-    text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = 50, min_fragment_weight: int = 20
+    text: str, marker_patterns: Sequence[str] = (), min_prose_weight: int = PROSE_WEIGHT, min_fragment_weight: int = 20
 ) -> list[Block]:
     """Blocks of ``text`` in reading order, with exact character offsets."""
     return list(document_blocks(text, marker_patterns, min_prose_weight, min_fragment_weight))
@@ -114,7 +117,7 @@ def split_blocks(
 def document_blocks(
     text: str,
     marker_patterns: Sequence[str] = (),
-    min_prose_weight: int = 50,
+    min_prose_weight: int = PROSE_WEIGHT,
     min_fragment_weight: int = 20,
     lines: DocumentLines | None = None,
 ) -> DocumentBlocks:

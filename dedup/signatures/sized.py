@@ -3,7 +3,8 @@
 Thresholds are the work the plain version does in the time numba takes to compile the kernel
 (``cold``) or to import itself and load the kernel from its cache (``warm``), measured on
 2026-12-02 (AMD EPYC, 2 cores; benchmarks/README.md, "First run"): ngram hashing runs at
-about 4 MB/s plain against a 5.3 s compile (0.4 s numba import, 0.8 s to load from the cache);
+about 4 MB/s plain against a 5.3 s compile (measured again on 2026-12-02 at 2.4-3.3 MB/s plain on
+the real pages, 0.2 s numba import and 0.35 s to load both of its signatures from the cache);
 the MinHash reduction at 220 M (legacy: 90 M) shingle·permutations a second plain against
 about 1 s to compile. Shingle-set sizes need no kernel: numpy's sort is as fast.
 """
@@ -15,7 +16,7 @@ from dedup.signatures import plain
 _KERNELS = "dedup.signatures.kernels"
 
 ngram_hashes = sized_kernel(_KERNELS, "ngram_hashes", plain.ngram_hashes,
-                            work=lambda data, *_: int(data.shape[0]), cold=20_000_000, warm=4_000_000)
+                            work=lambda data, *_: int(data.shape[0]), cold=20_000_000, warm=1_500_000)
 minhash_affine32 = sized_kernel(_KERNELS, "minhash_affine32", plain.minhash_affine32,
                                 work=lambda hashes, offsets, a, b: len(hashes) * len(a), cold=300_000_000, warm=60_000_000)
 minhash_legacy = sized_kernel(_KERNELS, "minhash_legacy", plain.minhash_legacy,
