@@ -75,12 +75,11 @@ def sample_hashes(hashes: np.ndarray, offsets: np.ndarray, scale: int) -> Sample
     documents = len(offsets) - 1
     owner = np.repeat(np.arange(documents, dtype=np.int64), np.diff(offsets))
     kept = hashes < sample_cut(scale)
-    values, owner = hashes[kept].astype(np.uint32), owner[kept]
-    order = np.lexsort((values, owner))
-    values, owner = values[order], owner[order]
-    if len(values):
-        new = np.concatenate([[True], (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])])
-        values, owner = values[new], owner[new]
+    keys = (owner[kept].astype(np.uint64) << np.uint64(32)) | hashes[kept].astype(np.uint64)  # one sort: by run, then value
+    keys.sort()
+    if len(keys):
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    values, owner = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), (keys >> np.uint64(32)).astype(np.int64)
     counts = np.bincount(owner, minlength=documents)
     sample_offsets = np.zeros(documents + 1, dtype=np.int64)
     np.cumsum(counts, out=sample_offsets[1:])
