@@ -8,7 +8,13 @@ import re
 import unicodedata
 from pathlib import Path
 
-from dedup.segment.lines import document_lines
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dedup.segment import normalise as normalise_module
+from dedup.segment.lines import LINES_MADE, document_lines, plain_simple_lines
 from dedup.segment.normalise import _STARTER_SECONDS, content_weight, normalise
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -25,7 +31,10 @@ def texts() -> list[str]:
     return pages + [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))] + made + ["", "\n", "\r", "x\r\n"]
 
 
-def test_offsets_keys_and_weights_are_those_of_each_line() -> None:
+@pytest.mark.parametrize("kernels", ["plain", "compiled"])
+def test_offsets_keys_and_weights_are_those_of_each_line(kernels: str, monkeypatch) -> None:
+    monkeypatch.setenv("DEDUP_KERNELS", kernels)
+    monkeypatch.setattr(normalise_module, "_TABLE", [])  # a new table: every character but ASCII met for the first time
     for text in texts():
         lines = document_lines(text)
         matches = list(LINE.finditer(text))
@@ -35,6 +44,28 @@ def test_offsets_keys_and_weights_are_those_of_each_line() -> None:
         keys = [normalise(text[m.start() : m.start() + len(m.group().rstrip("\r\n"))]) for m in matches]
         assert lines.keys == keys
         assert lines.weights.tolist() == [content_weight(k) for k in keys]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(ALPHABET + ["\u4e00", "\u9fff", "\ua000", "\u3040"]), max_size=50))
+@example("a\r\n\r\rb\n")
+def test_compiled_lines_are_the_numpy_lines(text: str) -> None:
+    """The one-loop kernel gives every array numpy's passes give: offsets, blanks, keys, counts, the status."""
+    from dedup.segment import line_kernels
+
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not len(points):
+        return
+    table = normalise_module.char_table()
+    for fill in (False, True):
+        if fill:
+            table.keys_of(points)
+        got = line_kernels.simple_lines(points, table.table, table.space)
+        want = plain_simple_lines(points, table.table, table.space)
+        assert got[0] == want[0]
+        if got[0] == LINES_MADE:
+            assert [np.asarray(g).tolist() for g in got] == [np.asarray(w).tolist() for w in want]
+            assert [np.asarray(g).dtype for g in got[1:-1]] == [np.asarray(w).dtype for w in want[1:-1]]
 
 
 def test_in_a_simple_text_every_stretch_of_a_line_has_its_key_inside_the_line_key() -> None:

@@ -26,7 +26,9 @@ _SCRIPT_SAMPLE = 4000
 # From this length on, a text that is not ASCII goes through the character table (numpy) when it is simple:
 # accented names, currency signs and CJK would otherwise take the regex and NFKC passes.
 _LONG = 256
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
+# The CJK characters of content weights and the script test (kana, CJK ideographs, Hangul, half-width kana), inclusive
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF), (0xFF66, 0xFF9F))
+_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]")
 
 
 def normalise(text: str) -> str:

@@ -32,7 +32,7 @@ def script_counts(points, table, lengths, sample):
             if m > 0 and m != 10:
                 if keys[t] < sample and m >= _CJK[0, 0]:
                     for r in range(_CJK.shape[0]):
-                        if _CJK[r, 0] <= m < _CJK[r, 1]:
+                        if _CJK[r, 0] <= m <= _CJK[r, 1]:
                             cjk[t] += 1
                             break
                 keys[t] += 1

@@ -19,13 +19,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.segment.normalise import NOT_SIMPLE, UNKNOWN, as_ascii, char_table, cjk_share, normalise, words
+from dedup.segment.normalise import CJK_RANGES, NOT_SIMPLE, UNKNOWN, as_ascii, char_table, cjk_share, normalise, words
 
 Form = tuple[str, bool]  # the text shingled, and whether it is shingled by characters (CJK)
 
 SCRIPT_SAMPLE = 4000  # cjk_share judges a normalised text on its first this many characters
-# The code points cjk_share counts as CJK (its regex), as half-open ranges
-CJK_RANGES = ((0x3040, 0x3100), (0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0xAC00, 0xD7B0), (0xFF66, 0xFFA0))
 # A key character is a mapped value above 0 other than the line break (10): 0 and below are no key
 _ASCII_KEYS = np.array([ord(chr(c).lower()) if chr(c).isalnum() else 0 for c in range(128)], dtype=np.uint8)
 
@@ -100,7 +98,7 @@ def plain_script_counts(
     values = mapped[at[sampled]].astype(np.int64)
     cjk = np.zeros(len(values), dtype=bool)
     for low, high in CJK_RANGES:
-        cjk |= (values >= low) & (values < high)
+        cjk |= (values >= low) & (values <= high)
     odd = np.bincount(text_of[mapped == NOT_SIMPLE], minlength=n_texts)
     found = np.bincount(owner[sampled][cjk], minlength=n_texts)
     return mapped, keys.astype(np.int64), found.astype(np.int64), odd.astype(np.int64), bool((mapped == UNKNOWN).any())
