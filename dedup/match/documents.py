@@ -23,6 +23,7 @@ from datasketch import MinHashLSH
 from dedup.decide.boilerplate import BoilerplateRule
 from dedup.match.containment import ContainmentRule, containment_candidates, smaller_inside
 from dedup.match.lsh import Banding, band_keys, choose_banding
+from dedup.match.verify import verified_pairs
 from dedup.model import RemovalKind
 from dedup.signatures.minhash import MinHashParams, to_datasketch
 from dedup.signatures.samples import Samples
@@ -213,16 +214,10 @@ def near_matches(
         first_of_key.setdefault(key, position)
     representative = np.array([first_of_key[k] == p for p, k in enumerate(exact_keys)], dtype=np.bool_)
     live_sizes = np.where(representative, sizes, 0)
-    matches = []
-    for first, second in lsh_candidates(signatures, live_sizes, options):
-        match = verify_pair(first, second, signatures, sizes, options, samples)
-        if match is not None:
-            matches.append(match)
+    matches = [DocumentMatch(*r) for r in verified_pairs(lsh_candidates(signatures, live_sizes, options), signatures, sizes, options, samples)]
     if samples is not None:
         found = {(m.first, m.second) for m in matches}
-        for inner, outer in containment_candidates(samples, sizes, live_sizes > 0, options.containment_rule).tolist():
-            first, second = min(inner, outer), max(inner, outer)
-            match = None if (first, second) in found else verify_pair(first, second, signatures, sizes, options, samples)
-            if match is not None:
-                matches.append(match)
+        pairs = np.sort(containment_candidates(samples, sizes, live_sizes > 0, options.containment_rule), axis=1).tolist()
+        unmatched = (pair for pair in pairs if (pair[0], pair[1]) not in found)
+        matches += [DocumentMatch(*r) for r in verified_pairs(unmatched, signatures, sizes, options, samples)]
     return matches

@@ -1,0 +1,100 @@
+"""Candidate pairs verified a chunk at a time: :func:`dedup.match.documents.relate` over arrays of pairs.
+
+At 100,000 documents LSH and containment give some 1.7 million candidate pairs, and
+verifying them one by one in Python (a Jaccard estimate, a sampled containment by
+``np.intersect1d``) was a quarter of ``dedup clean``'s CPU. Here a chunk of pairs takes a
+few numpy passes: the Jaccard estimates of all of them, then the sampled containments
+of those that need one, by looking every sample of the smaller document up among the
+larger document's. The decisions and similarities are those of ``relate``, bit for bit:
+the same float64 operations in the same order.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dedup.model import RemovalKind
+from dedup.signatures.samples import Samples
+
+if TYPE_CHECKING:
+    from dedup.match.documents import CorpusOptions
+
+Relation = tuple[int, int, RemovalKind, float]  # first, second, near or contained, the similarity
+
+CHUNK_PAIRS = 8192  # pairs verified at once: with ~200 samples a document, a few MB of lookups
+
+
+def verified_pairs(
+    pairs: Iterable[tuple[int, int]], signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: CorpusOptions,
+    samples: Samples | None = None,
+) -> Iterator[Relation]:
+    """The verified relation of each candidate pair (first, second) that has one, in the order of ``pairs``."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    stream = iter(pairs)
+    while True:
+        chunk = list(islice(stream, CHUNK_PAIRS))
+        if not chunk:
+            return
+        both = np.array(chunk, dtype=np.int64).reshape(-1, 2)
+        yield from related_pairs(both[:, 0], both[:, 1], signatures, sizes, options, samples)
+
+
+def related_pairs(
+    first: np.ndarray, second: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, options: CorpusOptions,
+    samples: Samples | None = None,
+) -> list[Relation]:
+    """``relate`` of documents ``first[i]`` and ``second[i]`` for every i, where it is not None."""
+    jaccard = np.count_nonzero(signatures[first] == signatures[second], axis=1) / signatures.shape[1]
+    near = jaccard >= options.threshold
+    size_a, size_b = sizes[first], sizes[second]
+    sampled = np.zeros(len(first), dtype=bool)
+    containment = np.zeros(len(first), dtype=np.float64)
+    if samples is not None:
+        small = np.where(size_a <= size_b, first, second)
+        large = np.where(size_a <= size_b, second, first)
+        counts = samples.counts()
+        sampled = ~near & (counts[small] >= options.containment_rule.min_samples)
+        at = np.flatnonzero(sampled)
+        hits = _shared_samples(samples, small[at], large[at])
+        n_small = counts[small[at]]
+        containment[at] = np.where(n_small > 0, hits / np.maximum(n_small, 1), 0.0)
+    estimated = ~near & ~sampled
+    fewest = np.minimum(size_a, size_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shared = jaccard * (size_a + size_b) / (1.0 + jaccard)
+        estimate = np.where(fewest == 0, 0.0, np.minimum(1.0, shared / fewest))
+    containment[estimated] = estimate[estimated]
+    contained = (sampled & (containment >= options.containment_threshold)) | (
+        estimated & (containment >= options.containment_threshold) & (jaccard >= options.containment_min_jaccard)
+    )
+    found: list[Relation] = []
+    for i in np.flatnonzero(near | contained).tolist():
+        if near[i]:
+            found.append((int(first[i]), int(second[i]), RemovalKind.NEAR, round(float(jaccard[i]), 4)))
+        else:
+            found.append((int(first[i]), int(second[i]), RemovalKind.CONTAINED, round(float(containment[i]), 4)))
+    return found
+
+
+def _shared_samples(samples: Samples, small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """How many of document ``small[i]``'s samples document ``large[i]`` has too, for every i."""
+    if not len(small):
+        return np.zeros(0, dtype=np.int64)
+    counts = samples.counts()
+    # the larger documents' samples as sorted (rank of document, value) keys
+    holders, rank = np.unique(large, return_inverse=True)
+    held = counts[holders]
+    starts = np.repeat(samples.offsets[holders], held)
+    position = starts + np.arange(int(held.sum()), dtype=np.int64) - np.repeat(np.cumsum(held) - held, held)
+    keys = (np.repeat(np.arange(len(holders), dtype=np.uint64), held) << np.uint64(32)) | samples.values[position].astype(np.uint64)
+    # every sample of each smaller document, asked among its larger document's
+    sizes = counts[small]
+    pair = np.repeat(np.arange(len(small), dtype=np.int64), sizes)
+    asked_at = np.repeat(samples.offsets[small], sizes) + np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    asked = (rank.ravel()[pair].astype(np.uint64) << np.uint64(32)) | samples.values[asked_at].astype(np.uint64)
+    found = np.minimum(np.searchsorted(keys, asked), max(len(keys) - 1, 0))
+    hit = keys[found] == asked if len(keys) else np.zeros(len(asked), dtype=bool)
+    return np.bincount(pair[hit], minlength=len(small)).astype(np.int64)

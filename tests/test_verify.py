@@ -1,0 +1,60 @@
+"""dedup.match.verify: pairs verified a chunk at a time get what relate gives each of them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.match import verify
+from dedup.match.containment import ContainmentRule
+from dedup.match.documents import CorpusOptions, relation
+from dedup.signatures.minhash import sketch
+from dedup.signatures.samples import Samples
+from test_corpus import ENGLISH, OTHER_ENGLISH, SAMPLES, article, japanese_repost
+
+
+def expected(pairs, signatures, sizes, options, samples):
+    return [(a, b, *found) for a, b in pairs if (found := relation(a, b, signatures, sizes, options, samples)) is not None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 9), st.data(), st.sampled_from([0, 1, 3]), st.booleans(), st.sampled_from([1, 2, 4096]),
+)
+def test_any_pairs_get_relates_decisions_and_similarities(documents: int, data, min_samples: int, with_samples: bool, chunk: int) -> None:
+    """Signatures that agree on any share, sizes with zeros, samples around the minimum, pairs in any order."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    base = rng.integers(0, 4, 16, dtype=np.uint32)
+    signatures = np.array([np.where(rng.random(16) < rng.random(), base, rng.integers(0, 4, 16, dtype=np.uint32)) for _ in range(documents)], dtype=np.uint32)
+    sizes = data.draw(st.lists(st.integers(0, 40), min_size=documents, max_size=documents))
+    runs = [np.unique(rng.integers(0, 12, int(rng.integers(0, 6)))).astype(np.uint32) for _ in range(documents)]
+    samples = Samples.of_runs(runs) if with_samples else None
+    options = CorpusOptions(threshold=data.draw(st.sampled_from([0.5, 0.8])), containment_threshold=data.draw(st.sampled_from([0.5, 0.85])),
+                            containment_min_jaccard=data.draw(st.sampled_from([0.0, 0.5])), containment_min_samples=min_samples)
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, documents - 1), st.integers(0, documents - 1)), max_size=30))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(verify, "CHUNK_PAIRS", chunk)
+        assert list(verify.verified_pairs(pairs, signatures, sizes, options, samples)) == expected(pairs, signatures, sizes, options, samples)
+
+
+def test_real_reposts_and_their_candidates_are_verified_as_one_at_a_time(samples_dir) -> None:
+    japanese = [p.read_text(encoding="utf-8") for p in SAMPLES]
+    texts = japanese + [japanese_repost(t) for t in japanese] + [article(ENGLISH), article(ENGLISH[:4]), article(OTHER_ENGLISH)]
+    made = sketch(texts)
+    pairs = [(a, b) for a in range(len(texts)) for b in range(a + 1, len(texts))]
+    options = CorpusOptions()
+    got = list(verify.verified_pairs(pairs, made.signatures, made.sizes.tolist(), options, made.samples))
+    assert got == expected(pairs, made.signatures, made.sizes.tolist(), options, made.samples)
+    assert {kind.value for *_, kind, _ in got} >= {"near", "contained"}
+    assert ContainmentRule().min_samples <= min(made.samples.counts())  # the sampled containment is what decides here
+
+
+def test_of_two_documents_of_one_size_the_first_is_the_smaller() -> None:
+    """As relate decides: the first document's samples are looked up in the second's when their sizes tie."""
+    signatures = np.array([[1] * 16, [2] * 16], dtype=np.uint32)
+    samples = Samples.of_runs([np.array([1, 2, 3], dtype=np.uint32), np.arange(1, 7, dtype=np.uint32)])
+    options = CorpusOptions(containment_min_samples=3)
+    for pair in ((0, 1), (1, 0)):
+        assert list(verify.verified_pairs([pair], signatures, [10, 10], options, samples)) == expected([pair], signatures, [10, 10], options, samples)
+    assert len(expected([(0, 1)], signatures, [10, 10], options, samples)) == 1
