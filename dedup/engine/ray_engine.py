@@ -700,7 +700,7 @@ def _containment_candidates(processed: Any, exact: Any, rule: ContainmentRule, p
 
 def _without_copies(batch: dict[str, np.ndarray], copies: np.ndarray) -> dict[str, np.ndarray]:
     """The documents of ``batch`` that are no later copy of an exact key (``copies``: their positions, sorted)."""
-    keep = ~np.isin(batch["pos"], copies, assume_unique=False)
+    keep = ~np.isin(batch["pos"], copies)
     return {name: column[keep] for name, column in batch.items()}
 
 

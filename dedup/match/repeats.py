@@ -64,7 +64,7 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
     hashes, offsets = hash_ngrams(keys, n)
     simple = blocks.lines is not None and blocks.lines.simple
     stretches = simple and math.ceil(options.min_sentence_weight / 2) >= n
-    least = np.array([max(_min_sentence_chars(k, options.min_sentence_weight) - n + 1, 1) for k in keys], dtype=np.int64)
+    least = np.maximum(_min_sentence_chars(keys, options.min_sentence_weight) - n + 1, 1)
     any_unit, suspects = repeated_share_units(hashes, offsets, least, scaled, _SCALE, stretches)
     if any_unit:
         return False  # a pair of prose blocks is possible
@@ -120,12 +120,12 @@ def _any_share(repeated: np.ndarray, offsets: np.ndarray, scaled: int) -> bool:
     return bool(np.any((sizes > 0) & (hits * _SCALE >= scaled * sizes)))
 
 
-def _min_sentence_chars(key: str, min_weight: int) -> int:
-    """Fewest characters a key part of ``key`` can have and still weigh ``min_weight``.
+def _min_sentence_chars(keys: Sequence[str], min_weight: int) -> np.ndarray:
+    """Fewest characters a key part of each of ``keys`` can have and still weigh ``min_weight`` (int64).
 
     A character weighs 1, a CJK character 2 (``content_weight``): an ASCII key needs them all.
     """
-    return min_weight if key.isascii() else math.ceil(min_weight / 2)
+    return np.where([k.isascii() for k in keys], min_weight, math.ceil(min_weight / 2)).astype(np.int64)
 
 
 def _lines_with_dense_stretch(repeated: np.ndarray, offsets: np.ndarray, least: np.ndarray, scaled: int) -> list[int]:

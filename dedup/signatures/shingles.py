@@ -64,6 +64,9 @@ def hash_ngrams(
     """
     if not texts:
         return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    if sum(map(len, texts)) + len(texts) - 1 <= chunk:  # one run (as _hashed_batches makes it): its offsets are the texts'
+        hashes, offsets = ngram_hashes(_units_bytes(texts), n, by_words, seed)
+        return hashes, offsets.astype(np.int64, copy=False)
     counts = np.zeros(len(texts), dtype=np.int64)
     runs = []
     for start, stop, hashes, offsets in _hashed_batches(texts, n, by_words, seed, chunk):
