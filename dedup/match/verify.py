@@ -12,15 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from dedup.match.containment import ContainmentRule
 from dedup.model import RemovalKind
 from dedup.signatures.samples import Samples
 
-if TYPE_CHECKING:
-    from dedup.match.documents import CorpusOptions
+
+class Thresholds(Protocol):
+    """What verifying reads of ``dedup.match.documents.CorpusOptions`` (which imports this module)."""
+
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def containment_threshold(self) -> float: ...
+    @property
+    def containment_min_jaccard(self) -> float: ...
+    @property
+    def containment_rule(self) -> ContainmentRule: ...
+
 
 Relation = tuple[int, int, RemovalKind, float]  # first, second, near or contained, the similarity
 
@@ -28,7 +40,7 @@ CHUNK_PAIRS = 8192  # pairs verified at once: with ~200 samples a document, a fe
 
 
 def verified_pairs(
-    pairs: Iterable[tuple[int, int]], signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: CorpusOptions,
+    pairs: Iterable[tuple[int, int]], signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: Thresholds,
     samples: Samples | None = None,
 ) -> Iterator[Relation]:
     """The verified relation of each candidate pair (first, second) that has one, in the order of ``pairs``."""
@@ -43,7 +55,7 @@ def verified_pairs(
 
 
 def related_pairs(
-    first: np.ndarray, second: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, options: CorpusOptions,
+    first: np.ndarray, second: np.ndarray, signatures: np.ndarray, sizes: np.ndarray, options: Thresholds,
     samples: Samples | None = None,
 ) -> list[Relation]:
     """``relate`` of documents ``first[i]`` and ``second[i]`` for every i, where it is not None."""
