@@ -134,15 +134,6 @@ def relation(
     return relate(signatures[a], signatures[b], sizes[a], sizes[b], options, samples_a, samples_b)
 
 
-def verify_pair(
-    first: int, second: int, signatures: np.ndarray, sizes: Sequence[int], options: CorpusOptions,
-    samples: Samples | None = None,
-) -> DocumentMatch | None:
-    """The verified relation of a candidate pair, or None for an LSH false positive."""
-    found = relation(first, second, signatures, sizes, options, samples)
-    return None if found is None else DocumentMatch(first, second, *found)
-
-
 def exact_matches(exact_keys: Sequence[int], sizes: Sequence[int]) -> list[DocumentMatch]:
     """Each document with the same key as an earlier one, paired with the first of them.
 

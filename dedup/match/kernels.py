@@ -87,14 +87,14 @@ def _group(keys, copies, max_posting, pos):
 
 @njit(cache=True)
 def repeated_share_units(hashes, offsets, least, scaled, scale, stretches):
-    """``(any_unit, dense)``: the fast path's test of ``dedup.match.repeats`` in one loop.
+    """``(any_unit, dense, repeated)``: the fast path's test of ``dedup.match.repeats`` in one loop.
 
     A position is repeated when its hash occurs at another position too. ``any_unit``: some
     unit (positions ``offsets[u]:offsets[u + 1]``) has ``scaled``/``scale`` of its positions
     repeated. Otherwise, if ``stretches``, ``dense`` lists the units (ascending) with a
     stretch of at least ``least[u]`` positions that has: with F the prefix sums of the
     unit's flags and G[k] = scale·F[k] - scaled·k, some b ≥ least[u] with G[b] ≥ the least
-    G[a], a ≤ b - least[u].
+    G[a], a ≤ b - least[u]. ``repeated`` are the flags of the positions.
     """
     repeated = _repeated(hashes)
     units = len(offsets) - 1
@@ -105,9 +105,9 @@ def repeated_share_units(hashes, offsets, least, scaled, scale, stretches):
         for p in range(offsets[u], offsets[u + 1]):
             hits += repeated[p]
         if size > 0 and hits * scale >= scaled * size:
-            return True, dense
+            return True, dense, repeated
     if not stretches:
-        return False, dense
+        return False, dense, repeated
     found = np.zeros(units, dtype=np.bool_)
     count = 0
     for u in range(units):
@@ -135,7 +135,7 @@ def repeated_share_units(hashes, offsets, least, scaled, scale, stretches):
         if found[u]:
             dense[k] = u
             k += 1
-    return False, dense
+    return False, dense, repeated
 
 
 @njit(cache=True)

@@ -65,27 +65,26 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
     simple = blocks.lines is not None and blocks.lines.simple
     stretches = simple and math.ceil(options.min_sentence_weight / 2) >= n
     least = np.maximum(_min_sentence_chars(keys, options.min_sentence_weight) - n + 1, 1)
-    any_unit, suspects = repeated_share_units(hashes, offsets, least, scaled, _SCALE, stretches)
+    any_unit, suspects, repeated = repeated_share_units(hashes, offsets, least, scaled, _SCALE, stretches)
     if any_unit:
         return False  # a pair of prose blocks is possible
     if not stretches:
         return not _sentences_may_pair(blocks, prose, options, scaled)
     if not len(suspects):
         return True
-    repeated = _repeated_positions(hashes)
     return not _line_sentences_may_pair(blocks, np.array(prose, dtype=np.int64)[suspects], suspects, repeated, offsets, options, scaled)
 
 
 def plain_repeated_share_units(
     hashes: np.ndarray, offsets: np.ndarray, least: np.ndarray, scaled: int, scale: int, stretches: bool
-) -> tuple[bool, np.ndarray]:
+) -> tuple[bool, np.ndarray, np.ndarray]:
     """:func:`dedup.match.kernels.repeated_share_units` in numpy (``scale`` is ``_SCALE``): the same results."""
     repeated = _repeated_positions(hashes)
     if _any_share(repeated, offsets, scaled):
-        return True, np.empty(0, dtype=np.int64)
+        return True, np.empty(0, dtype=np.int64), repeated
     if not stretches:
-        return False, np.empty(0, dtype=np.int64)
-    return False, np.array(_lines_with_dense_stretch(repeated, offsets, least, scaled), dtype=np.int64)
+        return False, np.empty(0, dtype=np.int64), repeated
+    return False, np.array(_lines_with_dense_stretch(repeated, offsets, least, scaled), dtype=np.int64), repeated
 
 
 # Measured 2026-12-02 (AMD EPYC, 2 cores; generated corpus documents): numpy's passes test 9.6 M positions

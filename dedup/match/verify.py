@@ -70,7 +70,7 @@ def related_pairs(
         counts = samples.counts()
         sampled = ~near & (counts[small] >= options.containment_rule.min_samples)
         at = np.flatnonzero(sampled)
-        hits = _shared_samples(samples, small[at], large[at])
+        hits = _shared_samples(samples, counts, small[at], large[at])
         n_small = counts[small[at]]
         containment[at] = np.where(n_small > 0, hits / np.maximum(n_small, 1), 0.0)
     estimated = ~near & ~sampled
@@ -91,11 +91,11 @@ def related_pairs(
     return found
 
 
-def _shared_samples(samples: Samples, small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """How many of document ``small[i]``'s samples document ``large[i]`` has too, for every i."""
+def _shared_samples(samples: Samples, counts: np.ndarray, small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """How many of document ``small[i]``'s samples document ``large[i]`` has too, for every i (``counts``: the
+    samples of each document)."""
     if not len(small):
         return np.zeros(0, dtype=np.int64)
-    counts = samples.counts()
     # the larger documents' samples as sorted (rank of document, value) keys
     holders, rank = np.unique(large, return_inverse=True)
     held = counts[holders]

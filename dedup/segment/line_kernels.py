@@ -16,6 +16,17 @@ from dedup.segment.normalise import CJK_RANGES, NOT_SIMPLE, UNKNOWN
 _CJK = np.array(CJK_RANGES, dtype=np.int64)  # in order: below the first range's start is no CJK
 
 
+@njit(cache=True, inline="always")
+def is_cjk(m):
+    """Whether code point ``m`` is a CJK character (``normalise.CJK_RANGES``)."""
+    if m < _CJK[0, 0]:
+        return False
+    for r in range(_CJK.shape[0]):
+        if _CJK[r, 0] <= m <= _CJK[r, 1]:
+            return True
+    return False
+
+
 @njit(cache=True)
 def simple_lines(points, table, space):
     """The lines of a text's code points with their keys by ``table``, as ``plain_simple_lines`` returns them."""
@@ -67,10 +78,8 @@ def simple_lines(points, table, space):
                 keys += 1
                 if m >= _CJK[0, 0]:
                     high = True
-                    for r in range(_CJK.shape[0]):
-                        if _CJK[r, 0] <= m <= _CJK[r, 1]:
-                            cjk += 1
-                            break
+                    if is_cjk(m):
+                        cjk += 1
                 cjk_before[keys] = cjk
             at += 1
         start[line] = first

@@ -26,7 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.segment.normalise import _MARKS, CJK_RANGES, NOT_SIMPLE, UNKNOWN, char_table
+from dedup.segment.normalise import _MARKS, CJK_RANGES, NOT_SIMPLE, UNKNOWN, char_table, cjk_points
 
 _KEEP_LINES = re.compile(rf"[^\w{_MARKS}\n]+")
 
@@ -158,10 +158,7 @@ def _key_counts(key_points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     and the CJK characters before each place of ``key_points``."""
     breaks = np.flatnonzero(key_points == 10)
     key_start = np.concatenate([[0], breaks + 1]).astype(np.int64)
-    cjk = np.zeros(len(key_points), dtype=bool)
-    for low, high in CJK_RANGES:
-        cjk |= (key_points >= low) & (key_points <= high)
-    cjk_before = np.concatenate([[0], np.cumsum(cjk, dtype=np.int64)])
+    cjk_before = np.concatenate([[0], np.cumsum(cjk_points(key_points), dtype=np.int64)])
     weights = np.diff(key_start) - 1 + np.diff(np.concatenate([[0], cjk_before[breaks + 1]]))
     return key_start, weights.astype(np.int64), cjk_before
 

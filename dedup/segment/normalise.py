@@ -31,6 +31,14 @@ CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xF
 _CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]")
 
 
+def cjk_points(points: np.ndarray) -> np.ndarray:
+    """Which of the code points ``points`` are CJK characters (``CJK_RANGES``): ``_CJK`` over an array."""
+    cjk = np.zeros(len(points), dtype=bool)
+    for low, high in CJK_RANGES:
+        cjk |= (points >= low) & (points <= high)
+    return cjk
+
+
 def normalise(text: str) -> str:
     """Letters and digits of ``text``, NFKC-folded and case-folded.
 

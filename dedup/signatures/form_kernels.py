@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dedup.signatures.forms import CJK_RANGES, NOT_SIMPLE, UNKNOWN
-
-_CJK = np.array(CJK_RANGES, dtype=np.int64)  # in order: below the first range's start is no CJK
+from dedup.segment.line_kernels import is_cjk  # numba caches this module by its own file: clear it when is_cjk changes
+from dedup.signatures.forms import NOT_SIMPLE, UNKNOWN
 
 
 @njit(cache=True)
@@ -30,11 +29,8 @@ def script_counts(points, table, lengths, sample):
             m = np.int64(table[points[i]])
             mapped[i] = m
             if m > 0 and m != 10:
-                if keys[t] < sample and m >= _CJK[0, 0]:
-                    for r in range(_CJK.shape[0]):
-                        if _CJK[r, 0] <= m <= _CJK[r, 1]:
-                            cjk[t] += 1
-                            break
+                if keys[t] < sample and is_cjk(m):
+                    cjk[t] += 1
                 keys[t] += 1
             elif m == NOT_SIMPLE:
                 odd[t] += 1

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.segment.normalise import CJK_RANGES, NOT_SIMPLE, UNKNOWN, as_ascii, char_table, cjk_share, normalise, words
+from dedup.segment.normalise import NOT_SIMPLE, UNKNOWN, as_ascii, char_table, cjk_points, cjk_share, normalise, words
 
 Form = tuple[str, bool]  # the text shingled, and whether it is shingled by characters (CJK)
 
@@ -27,7 +27,7 @@ SCRIPT_SAMPLE = 4000  # cjk_share judges a normalised text on its first this man
 # A key character is a mapped value above 0 other than the line break (10): 0 and below are no key
 _ASCII_KEYS = np.array([ord(chr(c).lower()) if chr(c).isalnum() else 0 for c in range(128)], dtype=np.uint8)
 
-__all__ = ["CJK_RANGES", "NOT_SIMPLE", "UNKNOWN", "Form", "shingle_forms", "shingle_text"]
+__all__ = ["NOT_SIMPLE", "UNKNOWN", "Form", "shingle_forms", "shingle_text"]
 
 
 def shingle_text(text: str, cjk_threshold: float = 0.3) -> Form:
@@ -95,10 +95,7 @@ def plain_script_counts(
     keys = np.bincount(owner, minlength=n_texts)
     first = np.concatenate([[0], np.cumsum(keys)[:-1]]).astype(np.int64)
     sampled = np.arange(len(at)) - first[owner] < sample
-    values = mapped[at[sampled]].astype(np.int64)
-    cjk = np.zeros(len(values), dtype=bool)
-    for low, high in CJK_RANGES:
-        cjk |= (values >= low) & (values <= high)
+    cjk = cjk_points(mapped[at[sampled]])
     odd = np.bincount(text_of[mapped == NOT_SIMPLE], minlength=n_texts)
     found = np.bincount(owner[sampled][cjk], minlength=n_texts)
     return mapped, keys.astype(np.int64), found.astype(np.int64), odd.astype(np.int64), bool((mapped == UNKNOWN).any())

@@ -64,7 +64,7 @@ def hash_ngrams(
     """
     if not texts:
         return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
-    if sum(map(len, texts)) + len(texts) - 1 <= chunk:  # one run (as _hashed_batches makes it): its offsets are the texts'
+    if _one_run(texts, chunk):  # its offsets are the texts'
         hashes, offsets = ngram_hashes(_units_bytes(texts), n, by_words, seed)
         return hashes, offsets.astype(np.int64, copy=False)
     counts = np.zeros(len(texts), dtype=np.int64)
@@ -117,7 +117,7 @@ def _hashed_batches(
     A text longer than ``chunk`` is a run of its own, hashed in pieces that overlap by
     n - 1 characters or words, so every n-gram is hashed once and in order.
     """
-    if texts and sum(map(len, texts)) + len(texts) - 1 <= chunk:  # all in one run, as the loop below would make it
+    if texts and _one_run(texts, chunk):  # as the loop below would make it
         yield 0, len(texts), *ngram_hashes(_units_bytes(texts), n, by_words, seed)
         return
     start = 0
@@ -134,6 +134,11 @@ def _hashed_batches(
             stop += 1
         yield start, stop, *ngram_hashes(_units_bytes(texts[start:stop]), n, by_words, seed)
         start = stop
+
+
+def _one_run(texts: Sequence[str], chunk: int) -> bool:
+    """Whether the texts, joined by newlines, fit in one compiled call of ``chunk`` characters."""
+    return sum(map(len, texts)) + len(texts) - 1 <= chunk
 
 
 def _pieces(text: str, n: int, by_words: bool, chunk: int) -> Iterator[str]:
