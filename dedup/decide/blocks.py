@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
 
 from dedup.match.pairs import UnitMatch
 from dedup.match.sections import RepeatedSection
 from dedup.model import BlockKind, RemovalKind
 from dedup.segment.blocks import DocumentBlocks
-from dedup.signatures.shingles import ShingleSets
+from dedup.signatures.shingles import ShingleSets, found_in
 
 
 @dataclass(frozen=True)
@@ -60,17 +59,9 @@ class CoverageIndex:
                     return False
                 continue
             own = self.sentence_sets.of(sentence)
-            if len(own) and _found_in(own, host).mean() < self.threshold:
+            if len(own) and found_in(own, host).mean() < self.threshold:
                 return False
         return True
-
-
-def _found_in(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` is in the sorted array ``ordered`` (``np.isin``, without its set-up cost)."""
-    if not len(ordered):
-        return np.zeros(len(values), dtype=bool)
-    at = np.searchsorted(ordered, values)
-    return ordered[np.minimum(at, len(ordered) - 1)] == values
 
 
 def choose_block_drops(

@@ -19,6 +19,7 @@ import numpy as np
 from dedup.match.containment import ContainmentRule
 from dedup.model import RemovalKind
 from dedup.signatures.samples import Samples
+from dedup.signatures.shingles import found_in
 
 
 class Thresholds(Protocol):
@@ -107,6 +108,5 @@ def _shared_samples(samples: Samples, counts: np.ndarray, small: np.ndarray, lar
     pair = np.repeat(np.arange(len(small), dtype=np.int64), sizes)
     asked_at = np.repeat(samples.offsets[small], sizes) + np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     asked = (rank.ravel()[pair].astype(np.uint64) << np.uint64(32)) | samples.values[asked_at].astype(np.uint64)
-    found = np.minimum(np.searchsorted(keys, asked), max(len(keys) - 1, 0))
-    hit = keys[found] == asked if len(keys) else np.zeros(len(asked), dtype=bool)
+    hit = found_in(asked, keys)
     return np.bincount(pair[hit], minlength=len(small)).astype(np.int64)

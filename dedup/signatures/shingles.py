@@ -102,6 +102,14 @@ def shingle_sets(texts: Sequence[str], n: int, seed: int = 0, chunk: int = CHUNK
     return ShingleSets(hashes, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
 
 
+def found_in(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is in the sorted array ``ordered`` (``np.isin``, without its set-up cost)."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(ordered, values)
+    return ordered[np.minimum(at, len(ordered) - 1)] == values
+
+
 def _distinct(ordered: np.ndarray) -> np.ndarray:
     """The distinct values of a sorted array (np.unique's hash path is slower)."""
     if len(ordered) < 2:
