@@ -20,9 +20,9 @@ def expected(pairs, signatures, sizes, options, samples):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.integers(2, 9), st.data(), st.sampled_from([0, 1, 3]), st.booleans(), st.sampled_from([1, 2, 4096]),
+    st.integers(2, 9), st.data(), st.sampled_from([0, 1, 3]), st.booleans(), st.sampled_from([1, 2, 4096]), st.sampled_from(["plain", "compiled"]),
 )
-def test_any_pairs_get_relates_decisions_and_similarities(documents: int, data, min_samples: int, with_samples: bool, chunk: int) -> None:
+def test_any_pairs_get_relates_decisions_and_similarities(documents: int, data, min_samples: int, with_samples: bool, chunk: int, kernels: str) -> None:
     """Signatures that agree on any share, sizes with zeros, samples around the minimum, pairs in any order."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     base = rng.integers(0, 4, 16, dtype=np.uint32)
@@ -35,10 +35,30 @@ def test_any_pairs_get_relates_decisions_and_similarities(documents: int, data, 
     pairs = data.draw(st.lists(st.tuples(st.integers(0, documents - 1), st.integers(0, documents - 1)), max_size=30))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(verify, "CHUNK_PAIRS", chunk)
+        patch.setenv("DEDUP_KERNELS", kernels)
         assert list(verify.verified_pairs(pairs, signatures, sizes, options, samples)) == expected(pairs, signatures, sizes, options, samples)
 
 
-def test_real_reposts_and_their_candidates_are_verified_as_one_at_a_time(samples_dir) -> None:
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=12), min_size=1, max_size=8), st.data())
+def test_compiled_sample_counts_are_the_numpy_counts(runs: list[list[int]], data) -> None:
+    """The merge of two sorted runs counts what numpy's lookups count, empty runs and a document with itself included."""
+    from dedup.match import verify_kernels
+
+    samples = Samples.of_runs([np.unique(np.array(r, dtype=np.uint32)) for r in runs])
+    documents = st.integers(0, len(runs) - 1)
+    pairs = data.draw(st.lists(st.tuples(documents, documents), max_size=20))
+    small = np.array([a for a, _ in pairs], dtype=np.int64)
+    large = np.array([b for _, b in pairs], dtype=np.int64)
+    got = verify_kernels.shared_sample_counts(samples.values, samples.offsets, small, large)
+    want = verify.plain_shared_sample_counts(samples.values, samples.offsets, small, large)
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    assert want.tolist() == [len(np.intersect1d(samples.of(a), samples.of(b))) for a, b in pairs]
+
+
+@pytest.mark.parametrize("kernels", ["plain", "compiled"])
+def test_real_reposts_and_their_candidates_are_verified_as_one_at_a_time(samples_dir, kernels: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_KERNELS", kernels)
     japanese = [p.read_text(encoding="utf-8") for p in SAMPLES]
     texts = japanese + [japanese_repost(t) for t in japanese] + [article(ENGLISH), article(ENGLISH[:4]), article(OTHER_ENGLISH)]
     made = sketch(texts)

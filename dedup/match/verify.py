@@ -3,9 +3,9 @@
 At 100,000 documents LSH and containment give some 1.7 million candidate pairs, and
 verifying them one by one in Python (a Jaccard estimate, a sampled containment by
 ``np.intersect1d``) was a quarter of ``dedup clean``'s CPU. Here a chunk of pairs takes a
-few numpy passes: the Jaccard estimates of all of them, then the sampled containments
-of those that need one, by looking every sample of the smaller document up among the
-larger document's. The decisions and similarities are those of ``relate``, bit for bit:
+few numpy passes, the Jaccard estimates of all of them, and one compiled loop: the
+sampled containments of those that need one, each a merge of two sorted samples
+(:mod:`dedup.match.verify_kernels`). The decisions and similarities are those of ``relate``, bit for bit:
 the same float64 operations in the same order.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dedup.compiled import sized_kernel
 from dedup.match.containment import ContainmentRule
 from dedup.model import RemovalKind
 from dedup.signatures.samples import Samples
@@ -71,7 +72,7 @@ def related_pairs(
         counts = samples.counts()
         sampled = ~near & (counts[small] >= options.containment_rule.min_samples)
         at = np.flatnonzero(sampled)
-        hits = _shared_samples(samples, counts, small[at], large[at])
+        hits = shared_sample_counts(samples.values, samples.offsets, small[at], large[at])
         n_small = counts[small[at]]
         containment[at] = np.where(n_small > 0, hits / np.maximum(n_small, 1), 0.0)
     estimated = ~near & ~sampled
@@ -92,21 +93,31 @@ def related_pairs(
     return found
 
 
-def _shared_samples(samples: Samples, counts: np.ndarray, small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """How many of document ``small[i]``'s samples document ``large[i]`` has too, for every i (``counts``: the
-    samples of each document)."""
+def plain_shared_sample_counts(values: np.ndarray, offsets: np.ndarray, small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """:func:`dedup.match.verify_kernels.shared_sample_counts` in numpy: the same counts.
+
+    Every sample of each smaller document is looked up among its larger document's, as
+    sorted (rank of the larger document, value) keys.
+    """
     if not len(small):
         return np.zeros(0, dtype=np.int64)
-    # the larger documents' samples as sorted (rank of document, value) keys
+    counts = np.diff(offsets)
     holders, rank = np.unique(large, return_inverse=True)
     held = counts[holders]
-    starts = np.repeat(samples.offsets[holders], held)
+    starts = np.repeat(offsets[holders], held)
     position = starts + np.arange(int(held.sum()), dtype=np.int64) - np.repeat(np.cumsum(held) - held, held)
-    keys = (np.repeat(np.arange(len(holders), dtype=np.uint64), held) << np.uint64(32)) | samples.values[position].astype(np.uint64)
-    # every sample of each smaller document, asked among its larger document's
+    keys = (np.repeat(np.arange(len(holders), dtype=np.uint64), held) << np.uint64(32)) | values[position].astype(np.uint64)
     sizes = counts[small]
     pair = np.repeat(np.arange(len(small), dtype=np.int64), sizes)
-    asked_at = np.repeat(samples.offsets[small], sizes) + np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    asked = (rank.ravel()[pair].astype(np.uint64) << np.uint64(32)) | samples.values[asked_at].astype(np.uint64)
+    asked_at = np.repeat(offsets[small], sizes) + np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    asked = (rank.ravel()[pair].astype(np.uint64) << np.uint64(32)) | values[asked_at].astype(np.uint64)
     hit = found_in(asked, keys)
     return np.bincount(pair[hit], minlength=len(small)).astype(np.int64)
+
+
+# Measured 2026-12-03 (AMD EPYC, 2 cores; pairs of corpus benchmark documents, ~270 samples each): numpy
+# counts 35,000-52,000 pairs a second, the kernel 530,000; compiling it takes 0.42 s, loading it 0.005 s
+shared_sample_counts = sized_kernel(
+    "dedup.match.verify_kernels", "shared_sample_counts", plain_shared_sample_counts,
+    work=lambda values, offsets, small, large: len(small), cold=20_000, warm=1_000,
+)
