@@ -1,7 +1,10 @@
 """dedup.match: shared-shingle counts, pair kinds and chaining into sections."""
 from __future__ import annotations
 
+import gzip
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -154,9 +157,33 @@ def test_shared_counts_are_exact_whatever_the_batching(texts, max_posting, batch
             counted = shared_shingle_counts(sets, everything, max_posting)
             counted_once = shared_shingle_counts(sets, firsts, max_posting, copies)
         assert dict(zip(zip(counted[0].tolist(), counted[1].tolist()), counted[2].tolist())) == expected
+        assert list(zip(counted[0].tolist(), counted[1].tolist())) == sorted(expected)
         assert dict(zip(zip(counted_once[0].tolist(), counted_once[1].tolist()), counted_once[2].tolist())) == once
     whole = shingle_sets(keys, 5)
     assert (sets.hashes.tolist(), sets.offsets.tolist()) == (whole.hashes.tolist(), whole.offsets.tolist())
+
+
+def test_compiled_pair_counts_are_the_numpy_counts_on_real_pages() -> None:
+    """Tens of thousands of pair codes, so the kernel's table probes past taken slots: codes, counts and stops agree."""
+    from dedup.match import kernels
+
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        pages = [json.loads(line)["text"] for line in f][:40]
+    probed = 0
+    for page in pages:
+        keys = [normalise(line) for line in page.splitlines() if line.strip()]
+        sets = shingle_sets(keys, 5)
+        for held in overlap._postings(sets, np.ones(len(keys), dtype=bool)):
+            for copies in (np.zeros(0, dtype=np.int64), np.arange(len(keys), dtype=np.int64) % 3 + 1):
+                for limit in (5_000, 1 << 20):
+                    at = 0
+                    while at < len(held):
+                        got = kernels.group_pair_counts(held, copies, 32, len(keys), at, limit)
+                        want = overlap.plain_group_pair_counts(held, copies, 32, len(keys), at, limit)
+                        assert (got[0].tolist(), got[1].tolist(), got[2]) == (want[0].tolist(), want[1].tolist(), want[2])
+                        probed += len(got[0])
+                        at = got[2]
+    assert probed > 50_000
 
 
 def test_near_pairs_reach_every_exact_copy() -> None:

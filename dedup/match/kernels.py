@@ -4,7 +4,7 @@
 group shares that shingle. In numpy that is one gather and one ``np.unique`` per group size,
 which on a real page with a few thousand lines is dozens of small calls per document and a
 third of the cost of cleaning the documents that repeat something. Here one loop lists the
-pairs of every group and one sort counts them. Callers get this through
+pairs of every group and one hash table counts them. Callers get this through
 ``overlap.group_pair_counts``, which uses the numpy twin until a process has done enough
 work to repay compiling.
 """
@@ -15,6 +15,7 @@ from numba import njit
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: multiplied in, its high bits spread any codes
 
 
 @njit(cache=True)
@@ -37,8 +38,17 @@ def group_pair_counts(keys, copies, max_posting, n_units, begin, limit):
         total += pairs
         pos = end
     stop = pos
-    codes = np.empty(total, dtype=np.int64)
-    filled = 0
+    # each pair code counted in an open-addressing table (linear probing) of at least twice the
+    # pair occurrences: one random access each, where sorting them all cost twice as much
+    size, bits = 16, 4
+    while size < 2 * total:
+        size *= 2
+        bits += 1
+    shift = np.uint64(64 - bits)
+    mask = size - 1
+    slots = np.full(size, -1, dtype=np.int64)
+    tally = np.zeros(size, dtype=np.int64)
+    distinct = 0
     pos = begin
     while pos < stop:
         end, pairs = _group(keys, copies, max_posting, pos)
@@ -46,23 +56,25 @@ def group_pair_counts(keys, copies, max_posting, n_units, begin, limit):
             for i in range(pos, end - 1):
                 a = np.int64(keys[i] & _LOW32) * n_units
                 for j in range(i + 1, end):
-                    codes[filled] = a + np.int64(keys[j] & _LOW32)
-                    filled += 1
+                    code = a + np.int64(keys[j] & _LOW32)
+                    slot = np.int64((np.uint64(code) * _GOLDEN) >> shift)
+                    while slots[slot] != -1 and slots[slot] != code:
+                        slot = (slot + 1) & mask
+                    if slots[slot] == -1:
+                        slots[slot] = code
+                        distinct += 1
+                    tally[slot] += 1
         pos = end
-    codes.sort()
-    distinct = 0
-    for i in range(total):
-        if i == 0 or codes[i] != codes[i - 1]:
-            distinct += 1
-    out = np.empty(distinct, dtype=np.int64)
-    counts = np.zeros(distinct, dtype=np.int64)
-    k = -1
-    for i in range(total):
-        if i == 0 or codes[i] != codes[i - 1]:
+    codes = np.empty(distinct, dtype=np.int64)
+    counts = np.empty(distinct, dtype=np.int64)
+    k = 0
+    for slot in range(size):
+        if slots[slot] != -1:
+            codes[k] = slots[slot]
+            counts[k] = tally[slot]
             k += 1
-            out[k] = codes[i]
-        counts[k] += 1
-    return out, counts, stop
+    order = np.argsort(codes)
+    return codes[order], counts[order], stop
 
 
 @njit(cache=True, inline="always")

@@ -8,8 +8,9 @@ intersection sizes (for the shingles kept), so no second verification pass is ne
 
 Memory stays a few bytes per shingle, whatever the size of the document: the index is
 built for one range of hash values at a time (sorting takes 8 bytes per shingle), and the
-pairs are counted a few million at a time (a passage repeated a few dozen times lists up
-to ``max_posting / 2`` pairs per shingle, far more than the distinct pairs they add up to).
+pairs are counted a million at a time (a passage repeated a few dozen times lists up to
+``max_posting / 2`` pairs per shingle, far more than the distinct pairs they add up to; the
+compiled count's table takes 32 bytes a pair).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from dedup.compiled import sized_kernel
 from dedup.signatures.shingles import ShingleSets
 
 SHINGLES_PER_RANGE = 1 << 22
-PAIRS_PER_BATCH = 1 << 22
+PAIRS_PER_BATCH = 1 << 20
 _NOT_HELD = np.uint16(0xFFFF)
 
 
