@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dedup.corpus import CorpusResult, boilerplate_votes, decide_boilerplate, deduplicate as cluster_batch, outcome
-from dedup.decide.boilerplate import Boilerplate, Votes, countable_lines, cut_boilerplate, line_keys, site_key, site_of_record
+from dedup.decide.boilerplate import Boilerplate, Votes, countable_keys, cut_boilerplate, site_key, site_of_record
 from dedup.engine.process import clean_one
 from dedup.errors import UsageError
 from dedup.index.bands import IndexParams
@@ -118,7 +118,7 @@ def deduplicate(
         seen.add(doc.id)
         cleaned, base, blocks = clean_one(doc, options.clean)
         if rule is not None:
-            keys.append(line_keys(countable_lines(cleaned.text, rule, blocks)))
+            keys.append(countable_keys(cleaned.text, rule, blocks))
         ids.append(doc.id)
         records.append(item if isinstance(item, Mapping) else None)
         bases.append(base)

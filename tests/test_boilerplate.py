@@ -14,7 +14,7 @@ from dedup.engine.local import clean_paths
 from dedup.match.documents import CorpusOptions
 from dedup.options import RunOptions
 from dedup.decide.boilerplate import (
-    NO_SITE, BoilerplateRule, boilerplate_of, count_votes, countable_lines, is_boilerplate, line_keys, site_key,
+    NO_SITE, BoilerplateRule, boilerplate_of, count_votes, countable_keys, countable_lines, is_boilerplate, site_key,
 )
 
 PAGES = Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz"
@@ -25,7 +25,7 @@ FOOTER = "Privacy Policy | Terms of Use | Contact Us"
 
 
 def keys_of(text: str) -> np.ndarray:
-    return line_keys(countable_lines(text))
+    return countable_keys(text)
 
 
 def key(line: str) -> int:
@@ -290,6 +290,8 @@ def test_the_blocks_cleaning_hands_on_give_the_lines_of_segmenting_again(samples
             again = document_blocks(result.text)
             assert (blocks.kinds, blocks.keys, blocks.weights) == (again.kinds, again.keys, again.weights)
             assert countable_lines(result.text, RULE, blocks) == countable_lines(result.text, RULE)
+            keys = countable_keys(result.text, RULE, blocks)
+            assert keys.dtype == np.int64 and keys.tolist() == sorted({line.key for line in countable_lines(result.text, RULE)})
     assert handed > len(texts)  # most texts, with the default options and with markers kept
     assert clean_and_segment(marked)[1] is None and clean_and_segment(texts[0], make_options(min_block_weight=30))[1] is None
 

@@ -24,7 +24,7 @@ counting (benchmarks/boilerplate.py measures the peak per line), and 24 bytes pe
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,7 +65,20 @@ class Line:
 def countable_lines(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks: DocumentBlocks | None = None) -> list[Line]:
     """The lines of ``text`` that may be boilerplate, in reading order (``blocks``: ``document_blocks(text)``, if made)."""
     blocks = blocks if blocks is not None else document_blocks(text)
-    lines = []
+    return [Line(blocks.start[index], blocks.line_end[index], key) for index, key in _countable(blocks, rule)]
+
+
+def countable_keys(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks: DocumentBlocks | None = None) -> np.ndarray:
+    """The distinct keys of the lines of ``text`` that may be boilerplate (what is kept of a document for counting).
+
+    The keys of ``countable_lines``, without a :class:`Line` for each: every document of a run goes through this.
+    """
+    blocks = blocks if blocks is not None else document_blocks(text)
+    return np.unique(np.fromiter((key for _, key in _countable(blocks, rule)), dtype=np.int64))
+
+
+def _countable(blocks: DocumentBlocks, rule: BoilerplateRule) -> Iterator[tuple[int, int]]:
+    """(block index, key) of the blocks that may be boilerplate, in reading order."""
     for index, (kind, letters, weight) in enumerate(zip(blocks.kinds, blocks.keys, blocks.weights)):
         # letters: normalise of the line, weight: its content_weight (made for the whole text at once)
         if kind in (BlockKind.PROTECTED, BlockKind.MARKER) or weight < rule.min_weight:
@@ -73,13 +86,7 @@ def countable_lines(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks
         if is_structural(blocks.text_of(index)):
             continue
         key = xxh3_64_intdigest(letters.encode("utf-8", "surrogatepass")) & (PARAGRAPH - 1)
-        lines.append(Line(blocks.start[index], blocks.line_end[index], key | (PARAGRAPH if weight >= rule.paragraph_weight else 0)))
-    return lines
-
-
-def line_keys(lines: Sequence[Line]) -> np.ndarray:
-    """The distinct keys of a document's lines (what is kept of it for counting)."""
-    return np.unique(np.fromiter((line.key for line in lines), dtype=np.int64, count=len(lines)))
+        yield index, key | (PARAGRAPH if weight >= rule.paragraph_weight else 0)
 
 
 def site_key(site: str | None) -> int:

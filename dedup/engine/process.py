@@ -15,7 +15,7 @@ import numpy as np
 import xxhash
 
 from dedup.decide.boilerplate import (
-    NO_SITE, Boilerplate, BoilerplateRule, Cut, countable_lines, cut_boilerplate, line_keys, site_key, site_of_record,
+    NO_SITE, Boilerplate, BoilerplateRule, Cut, countable_keys, cut_boilerplate, site_key, site_of_record,
 )
 from dedup.model import CleanOptions, CleanResult
 from dedup.read.document import Document
@@ -86,7 +86,7 @@ def process_batch(
     processed, cleaned_texts = [], []
     for doc in docs:
         result, record, blocks = clean_one(doc, options)
-        keys = line_keys(countable_lines(result.text, lines.rule, blocks)) if lines is not None else _NO_KEYS
+        keys = countable_keys(result.text, lines.rule, blocks) if lines is not None else _NO_KEYS
         processed.append(
             Processed(
                 id=doc.id,
