@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 import xxhash
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dedup.api import Index, deduplicate
-from dedup.match.containment import ContainmentRule, anchors_of, containment_candidates, smaller_inside
+from dedup.match.containment import ContainmentRule, anchors_of, containment_candidates, equal_value_rows, smaller_inside, value_holders
 from dedup.match.documents import CorpusOptions, estimated_jaccard, relate
 from dedup.options import RunOptions
 from dedup.signatures.minhash import MinHashParams, document_shingles, sketch
@@ -29,6 +32,20 @@ def real_pages() -> list[dict]:
 def pair(records: list[dict], name: str) -> tuple[str, str]:
     by_id = {r["id"]: r["text"] for r in records}
     return by_id[f"{name}-article"], by_id[f"{name}-page"]
+
+
+HASHES = st.sampled_from([0, 1, 0xFFFF, 0x10000, 0x1FFFF, 0xFFFF0000, 2**32 - 1, 12345])  # alike in one half or the other
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HASHES, max_size=30), st.lists(HASHES, max_size=8), st.sampled_from([np.uint32, np.int64]))
+def test_holder_counts_and_equal_rows_are_those_of_a_plain_search(held: list[int], asked: list[int], dtype) -> None:
+    """Sorted by halves of 16 bits, values equal in one half only still sort apart (uint32 samples, int64 rows)."""
+    values, questions = np.array(held, dtype=dtype), np.array(asked, dtype=dtype)
+    assert value_holders(values).tolist() == [held.count(v) for v in held]
+    rows = equal_value_rows(questions, values)
+    assert [r.dtype for r in rows] == [np.int64, np.int64]
+    assert list(zip(*(r.tolist() for r in rows))) == [(a, h) for a, x in enumerate(asked) for h, y in enumerate(held) if x == y]
 
 
 def test_samples_are_the_distinct_shingle_hashes_below_the_cut():

@@ -68,8 +68,7 @@ def anchors_of(
     owner, values = owner[usable], values[usable]
     if len(values) == 0:
         return owner, values
-    _, inverse, postings = np.unique(values, return_inverse=True, return_counts=True)
-    rarity = postings[inverse]
+    rarity = value_holders(values)
     # a hash no other document has leads nowhere; one too many have is chrome, not the document's own
     followed = (rarity > int(shared_only)) & (rarity <= rule.max_posting) & (counts[owner] >= rule.min_samples)
     owner, values, rarity = owner[followed], values[followed], rarity[followed]
@@ -165,9 +164,38 @@ def followed_samples(values: np.ndarray, sample_counts: np.ndarray, rule: Contai
     not the document's own), of a document with ``rule.min_samples`` samples (``sample_counts``)."""
     if len(values) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
-    _, inverse, postings = np.unique(values, return_inverse=True, return_counts=True)
-    rarity = postings[inverse.ravel()].astype(np.int64)
+    rarity = value_holders(values)
     return rarity, (rarity > int(shared_only)) & (rarity <= rule.max_posting) & (sample_counts >= rule.min_samples)
+
+
+def value_holders(values: np.ndarray) -> np.ndarray:
+    """For every row of ``values`` (uint32), how many rows (itself included) hold its value."""
+    order = _stable_order(values)
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    runs = np.diff(np.append(starts, len(ordered)))
+    holders = np.empty(len(values), dtype=np.int64)
+    holders[order] = np.repeat(runs, runs)
+    return holders
+
+
+def equal_value_rows(asked: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, h)``: every pair of rows with ``asked[a] == held[h]`` (uint32), by ``a`` and then ``h`` ascending."""
+    order = _stable_order(held)
+    ordered = held[order]
+    starts = np.searchsorted(ordered, asked, side="left")
+    lengths = np.searchsorted(ordered, asked, side="right") - starts
+    at = np.repeat(starts - np.cumsum(np.concatenate([[0], lengths[:-1]])).astype(np.int64), lengths) \
+        + np.arange(int(lengths.sum()))
+    return np.repeat(np.arange(len(asked), dtype=np.int64), lengths), order[at].astype(np.int64)
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of values in [0, 2**32) (sampled hashes, uint32 or int64), three
+    times faster: numpy radix-sorts 16-bit keys, so the low halves are sorted first and then, stably, the high
+    halves (a bucket of a million samples took 65-100 ms by ``np.unique`` or a 32-bit stable sort, 30 ms so)."""
+    order = np.argsort((values & np.uint32(0xFFFF)).astype(np.uint16), kind="stable")
+    return order[np.argsort((values[order] >> np.uint32(16)).astype(np.uint16), kind="stable")]
 
 
 def rarest_samples(owner: np.ndarray, value: np.ndarray, rarity: np.ndarray, anchors: int
@@ -186,14 +214,9 @@ def anchor_holders(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(inner, outer, anchors of inner) for each anchor and each holder of its value that is not smaller (larger,
     or as large and later)."""
-    order = np.argsort(holder_value, kind="stable")
-    holder_value, holder, holder_size = holder_value[order], holder[order], holder_size[order]
-    starts = np.searchsorted(holder_value, anchor_value, side="left")
-    lengths = np.searchsorted(holder_value, anchor_value, side="right") - starts
-    at = np.repeat(starts - np.cumsum(np.concatenate([[0], lengths[:-1]])).astype(np.int64), lengths) \
-        + np.arange(int(lengths.sum()))
-    inner, size, anchors = np.repeat(inner, lengths), np.repeat(inner_size, lengths), np.repeat(anchors, lengths)
-    outer, outer_size = holder[at], holder_size[at]
+    asking, holding = equal_value_rows(anchor_value, holder_value)
+    inner, size, anchors = inner[asking], inner_size[asking], anchors[asking]
+    outer, outer_size = holder[holding], holder_size[holding]
     keep = (outer != inner) & ((outer_size > size) | ((outer_size == size) & (outer > inner)))
     return inner[keep], outer[keep], anchors[keep]
 
