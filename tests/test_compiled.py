@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.compiled import sized_kernel
-from dedup.signatures import kernels, plain
+from dedup.signatures import count_kernels, kernels, plain
 from dedup.signatures.minhash import MinHashParams, permutations
 
 # units joined by newlines, with what the byte scans must get right: runs of spaces, a final
@@ -53,6 +53,17 @@ def test_plain_minhash_and_set_sizes_equal_the_compiled_ones(scheme: str) -> Non
     assert np.array_equal(getattr(plain, name)(hashes, offsets, a, b), getattr(kernels, name)(hashes, offsets, a, b))
     sizes = plain.distinct_counts(hashes, offsets)
     assert sizes.tolist() == [len(set(hashes[s:e].tolist())) for s, e in zip(offsets[:-1], offsets[1:])]
+    compiled_sizes = count_kernels.distinct_counts(hashes, offsets)
+    assert compiled_sizes.dtype == sizes.dtype and compiled_sizes.tolist() == sizes.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([0, 1, 2, 0x10000, 0xFFFFFFFF, 7 << 28]), max_size=40), max_size=6))
+def test_compiled_set_sizes_equal_the_plain_ones(runs: list[list[int]]) -> None:
+    """Runs of any length one after the other in one table: a later document never sees an earlier one's hashes."""
+    hashes = np.array([h for run in runs for h in run], dtype=np.uint32)
+    offsets = np.concatenate([[0], np.cumsum([len(run) for run in runs])]).astype(np.int64)
+    assert count_kernels.distinct_counts(hashes, offsets).tolist() == plain.distinct_counts(hashes, offsets).tolist() == [len(set(r)) for r in runs]
 
 
 def test_a_sized_kernel_runs_plain_until_the_work_repays_compiling(monkeypatch) -> None:
