@@ -134,9 +134,11 @@ def test_candidates_pair_a_document_with_the_larger_ones_holding_its_anchors():
     assert containment_candidates(samples, [240, 100, 40], np.array([True, True, False]), ContainmentRule()).tolist() == []
 
 
-def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_search():
+@pytest.mark.parametrize("kernels", ["plain", "compiled"])
+def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_search(kernels: str, monkeypatch) -> None:
     """The bounded search (buckets of sample values, anchors merged bucket by bucket) on the real pages' samples:
     one bucket, a few and hundreds give the same pairs, and the page/article pairs are among them."""
+    monkeypatch.setenv("DEDUP_KERNELS", kernels)
     records = real_pages()
     sketches = sketch([r["text"] for r in records])
     samples = sketches.samples
@@ -151,6 +153,23 @@ def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_searc
     articles = [n[: -len("-article")] for n in names if n.endswith("-article")]
     found = sum((names[f"{a}-article"], names[f"{a}-page"]) in pairs for a in articles)
     assert found >= 0.9 * len(articles)
+
+
+def test_a_buckets_holders_are_the_same_compiled_and_in_numpy() -> None:
+    """Every bucket of the real pages' samples, with empty and dead documents among them."""
+    from dedup.match import containment, containment_kernels
+
+    samples = sketch([r["text"] for r in real_pages()[:80]] + ["", "short"]).samples
+    assert samples is not None
+    live = np.arange(len(samples)) % 5 != 2
+    for buckets in (1, 7, 300):
+        bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
+        most = np.bincount(bucket, minlength=buckets)
+        for number in range(buckets):
+            got = containment_kernels.bucket_holders(samples.values, samples.offsets, live, bucket, number, int(most[number]))
+            want = containment.plain_bucket_holders(samples.values, samples.offsets, live, bucket, number, int(most[number]))
+            assert [(g.dtype, g.tolist()) for g in got] == [(w.dtype, w.tolist()) for w in want]
+            assert set(got[0].tolist()) <= set(np.flatnonzero(live).tolist())
 
 
 def test_a_short_document_is_judged_on_the_minhash_estimate_not_on_few_samples():

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.compiled import sized_kernel
 from dedup.signatures.samples import Samples, sampled_containment
 
 
@@ -97,9 +98,10 @@ def containment_candidates(
     size = np.asarray(sizes, dtype=np.int64)
     buckets = min(1 << 15, max(1, -(-len(samples.values) // bucket_samples)))
     bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
+    in_bucket = np.bincount(bucket, minlength=buckets)
     best: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # each bucket's best, merged once they add up
     for number in range(buckets):
-        holders, values = _holders(samples, live, bucket, number)
+        holders, values = bucket_holders(samples.values, samples.offsets, live, bucket, number, int(in_bucket[number]))
         found, follow = followed_samples(values, counts[holders], rule)
         best.append(rarest_samples(holders[follow], values[follow], found[follow], rule.anchors))
         if sum(len(b[0]) for b in best) > 2 * rule.anchors * len(samples):
@@ -112,7 +114,7 @@ def containment_candidates(
     anchor_bucket = value % np.uint32(buckets)
     pair_parts = []  # inner * documents + outer: 8 bytes an (anchor, holder) row until they are counted
     for number in range(buckets):
-        holders, values = _holders(samples, live, bucket, number)
+        holders, values = bucket_holders(samples.values, samples.offsets, live, bucket, number, int(in_bucket[number]))
         here = anchor_bucket == number
         inner, outer, _ = anchor_holders(value[here], owner[here], size[owner[here]], anchor_count[owner[here]],
                                          values, holders, size[holders])
@@ -149,12 +151,21 @@ def _counted(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], np.diff(np.append(starts, len(values)))
 
 
-def _holders(samples: Samples, live: np.ndarray, bucket: np.ndarray, number: int) -> tuple[np.ndarray, np.ndarray]:
-    """The live documents holding each sample value of one bucket, and the values."""
+def plain_bucket_holders(values: np.ndarray, offsets: np.ndarray, live: np.ndarray, bucket: np.ndarray, number: int,
+                         most: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`dedup.match.containment_kernels.bucket_holders` in numpy: the same documents and values."""
     at = np.flatnonzero(bucket == number)
-    owner = np.searchsorted(samples.offsets, at, side="right") - 1
+    owner = np.searchsorted(offsets, at, side="right") - 1
     usable = live[owner]
-    return owner[usable], samples.values[at[usable]]
+    return owner[usable].astype(np.int64), values[at[usable]]
+
+
+# Measured 2026-12-03 (AMD EPYC, 2 cores; 40,000 corpus benchmark documents, 11 M samples in 11 buckets): numpy
+# reads 200-270 M samples a second (41-54 ms a bucket), the kernel 560 M; compiling it takes 0.49 s, loading 0.02 s
+bucket_holders = sized_kernel(
+    "dedup.match.containment_kernels", "bucket_holders", plain_bucket_holders,
+    work=lambda values, *_: len(values), cold=100_000_000, warm=4_000_000,
+)
 
 
 def followed_samples(values: np.ndarray, sample_counts: np.ndarray, rule: ContainmentRule,
