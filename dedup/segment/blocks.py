@@ -172,12 +172,17 @@ def _may_occur(pattern: str, text: str) -> bool:
     that looks at no context (anchors, word boundaries, lookarounds) matches a line's
     characters the same inside the whole text, so one search over the text rules it out.
     """
-    if any(mark in pattern for mark in _CONTEXT):
+    if _looks_at_context(pattern):
         return True
     start = _leading_literal(pattern)
     if start and start not in text:
         return False
     return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+@lru_cache(maxsize=64)
+def _looks_at_context(pattern: str) -> bool:
+    return any(mark in pattern for mark in _CONTEXT)
 
 
 @lru_cache(maxsize=64)
