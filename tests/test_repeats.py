@@ -44,6 +44,9 @@ def test_a_repeated_paragraph_or_sentence_is_never_skipped() -> None:
     assert not _skipped(f"{paragraph}\n\n{other}\n\n{paragraph}\n", CleanOptions())
     assert not _skipped(f"{paragraph} {other}\n\nAnd then: {other}\n", CleanOptions())
     assert not _skipped(f"{paragraph}\n---END---\n{other}\n", CleanOptions())
+    choppy = "Rain at dawn. Fog by nine. Sun at noon. Wind in the evening. Frost at night, they say."  # no long sentence
+    assert not _skipped(f"{choppy}\n\n{other}\n\n{choppy}\n", CleanOptions())
+    assert clean_once(f"{choppy}\n\n{other}\n\n{choppy}\n", CleanOptions())[0].removals
     assert _skipped(f"{paragraph}\n---END---\n{other}\n", CleanOptions(keep_markers=True))
 
 
