@@ -138,6 +138,8 @@ def test_candidates_pair_a_document_with_the_larger_ones_holding_its_anchors():
 def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_search(kernels: str, monkeypatch) -> None:
     """The bounded search (buckets of sample values, anchors merged bucket by bucket) on the real pages' samples:
     one bucket, a few and hundreds give the same pairs, and the page/article pairs are among them."""
+    from dedup.match import containment
+
     monkeypatch.setenv("DEDUP_KERNELS", kernels)
     records = real_pages()
     sketches = sketch([r["text"] for r in records])
@@ -146,7 +148,8 @@ def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_searc
     sizes, live, rule = sketches.sizes.tolist(), np.ones(len(records), dtype=bool), ContainmentRule()
     at_once = containment_candidates(samples, sizes, live, rule, bucket_samples=1 << 40)
     assert len(at_once) > len(records) // 4
-    for bucket_samples in (len(samples.values) // 3, 997):
+    for bucket_samples, group in ((len(samples.values) // 3, 4), (997, 4), (997, 1), (997, 1000)):
+        monkeypatch.setattr(containment, "GROUP_BUCKETS", group)
         assert containment_candidates(samples, sizes, live, rule, bucket_samples=bucket_samples).tolist() == at_once.tolist()
     names = {r["id"]: i for i, r in enumerate(records)}
     pairs = {tuple(p) for p in at_once.tolist()}
@@ -155,8 +158,8 @@ def test_candidates_searched_a_bucket_of_values_at_a_time_are_those_of_one_searc
     assert found >= 0.9 * len(articles)
 
 
-def test_a_buckets_holders_are_the_same_compiled_and_in_numpy() -> None:
-    """Every bucket of the real pages' samples, with empty and dead documents among them."""
+def test_a_group_of_buckets_holders_are_the_same_compiled_and_in_numpy() -> None:
+    """Every group of consecutive buckets of the real pages' samples, with empty and dead documents among them."""
     from dedup.match import containment, containment_kernels
 
     samples = sketch([r["text"] for r in real_pages()[:80]] + ["", "short"]).samples
@@ -164,12 +167,13 @@ def test_a_buckets_holders_are_the_same_compiled_and_in_numpy() -> None:
     live = np.arange(len(samples)) % 5 != 2
     for buckets in (1, 7, 300):
         bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
-        most = np.bincount(bucket, minlength=buckets)
-        for number in range(buckets):
-            got = containment_kernels.bucket_holders(samples.values, samples.offsets, live, bucket, number, int(most[number]))
-            want = containment.plain_bucket_holders(samples.values, samples.offsets, live, bucket, number, int(most[number]))
+        live_in_bucket = np.bincount(bucket[np.repeat(live, samples.counts())], minlength=buckets).astype(np.int64)
+        for first, last in {(0, buckets), (0, 1), (buckets - 1, buckets), (buckets // 3, max(buckets // 3 + 1, buckets // 2))}:
+            args = (samples.values, samples.offsets, live, bucket, first, last, live_in_bucket)
+            got, want = containment_kernels.bucket_group(*args), containment.plain_bucket_group(*args)
             assert [(g.dtype, g.tolist()) for g in got] == [(w.dtype, w.tolist()) for w in want]
             assert set(got[0].tolist()) <= set(np.flatnonzero(live).tolist())
+            assert len(got[0]) == live_in_bucket[first:last].sum()
 
 
 def test_a_short_document_is_judged_on_the_minhash_estimate_not_on_few_samples():

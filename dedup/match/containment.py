@@ -20,7 +20,7 @@ pages of one site at most 0.85 (benchmarks/real_pages.md).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +80,7 @@ def anchors_of(
 
 
 SAMPLES_PER_BUCKET = 1 << 20  # samples searched at once (~50 MB of arrays around them at the peak)
+GROUP_BUCKETS = 4  # buckets read from the samples in one pass (12 bytes a sample of them)
 
 
 def containment_candidates(
@@ -92,16 +93,17 @@ def containment_candidates(
     Bounded: the samples are searched a bucket of values at a time (every holder of a value is in
     its bucket, so its rarity is whole there), about ``bucket_samples`` of them: first for each
     document's rarest samples (its running ``rule.anchors`` best, merged bucket by bucket), then
-    for the holders of each anchor. The peak is one bucket's, plus the anchors and the pairs.
+    for the holders of each anchor. Buckets are read from the samples ``GROUP_BUCKETS`` at a time
+    (picking one bucket is a pass over all samples). The peak is a group's, plus the anchors and
+    the pairs.
     """
     counts = samples.counts()
     size = np.asarray(sizes, dtype=np.int64)
     buckets = min(1 << 15, max(1, -(-len(samples.values) // bucket_samples)))
     bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
-    in_bucket = np.bincount(bucket, minlength=buckets)
+    group = GROUP_BUCKETS * bucket_samples
     best: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # each bucket's best, merged once they add up
-    for number in range(buckets):
-        holders, values = bucket_holders(samples.values, samples.offsets, live, bucket, number, int(in_bucket[number]))
+    for holders, values in _buckets(samples, live, bucket, buckets, group):
         found, follow = followed_samples(values, counts[holders], rule)
         best.append(rarest_samples(holders[follow], values[follow], found[follow], rule.anchors))
         if sum(len(b[0]) for b in best) > 2 * rule.anchors * len(samples):
@@ -113,8 +115,7 @@ def containment_candidates(
     documents = np.int64(len(samples))
     anchor_bucket = value % np.uint32(buckets)
     pair_parts = []  # inner * documents + outer: 8 bytes an (anchor, holder) row until they are counted
-    for number in range(buckets):
-        holders, values = bucket_holders(samples.values, samples.offsets, live, bucket, number, int(in_bucket[number]))
+    for number, (holders, values) in enumerate(_buckets(samples, live, bucket, buckets, group)):
         here = anchor_bucket == number
         inner, outer, _ = anchor_holders(value[here], owner[here], size[owner[here]], anchor_count[owner[here]],
                                          values, holders, size[holders])
@@ -151,20 +152,43 @@ def _counted(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], np.diff(np.append(starts, len(values)))
 
 
-def plain_bucket_holders(values: np.ndarray, offsets: np.ndarray, live: np.ndarray, bucket: np.ndarray, number: int,
-                         most: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`dedup.match.containment_kernels.bucket_holders` in numpy: the same documents and values."""
-    at = np.flatnonzero(bucket == number)
-    owner = np.searchsorted(offsets, at, side="right") - 1
-    usable = live[owner]
-    return owner[usable].astype(np.int64), values[at[usable]]
+def _buckets(samples: Samples, live: np.ndarray, bucket: np.ndarray, buckets: int, group_samples: int
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The live documents holding each sample value and the values, bucket after bucket; consecutive buckets are
+    read together while they hold at most ``group_samples`` samples (at least one bucket a read)."""
+    live_in_bucket = np.bincount(bucket[np.repeat(live, samples.counts())], minlength=buckets).astype(np.int64)
+    first = 0
+    while first < buckets:
+        last, held = first + 1, int(live_in_bucket[first])
+        while last < buckets and held + live_in_bucket[last] <= group_samples:
+            held += int(live_in_bucket[last])
+            last += 1
+        owner, values = bucket_group(samples.values, samples.offsets, live, bucket, first, last, live_in_bucket)
+        ends = np.cumsum(live_in_bucket[first:last])
+        for start, end in zip((ends - live_in_bucket[first:last]).tolist(), ends.tolist()):
+            yield owner[start:end], values[start:end]
+        first = last
+
+
+def plain_bucket_group(values: np.ndarray, offsets: np.ndarray, live: np.ndarray, bucket: np.ndarray, first: int,
+                       last: int, live_in_bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`dedup.match.containment_kernels.bucket_group` in numpy: the same documents and values."""
+    owners, held = [], []
+    for number in range(first, last):
+        at = np.flatnonzero(bucket == number)
+        owner = np.searchsorted(offsets, at, side="right") - 1
+        usable = live[owner]
+        owners.append(owner[usable].astype(np.int64))
+        held.append(values[at[usable]])
+    return np.concatenate(owners), np.concatenate(held).astype(np.uint32, copy=False)
 
 
 # Measured 2026-12-03 (AMD EPYC, 2 cores; 40,000 corpus benchmark documents, 11 M samples in 11 buckets): numpy
-# reads 200-270 M samples a second (41-54 ms a bucket), the kernel 560 M; compiling it takes 0.49 s, loading 0.02 s
-bucket_holders = sized_kernel(
-    "dedup.match.containment_kernels", "bucket_holders", plain_bucket_holders,
-    work=lambda values, *_: len(values), cold=100_000_000, warm=4_000_000,
+# reads 200-270 M samples a second a bucket, the kernel 560 M for as many buckets as one read takes; compiling
+# it takes 0.49 s, loading it 0.02 s
+bucket_group = sized_kernel(
+    "dedup.match.containment_kernels", "bucket_group", plain_bucket_group,
+    work=lambda values, offsets, live, bucket, first, last, _: len(values) * (last - first), cold=100_000_000, warm=4_000_000,
 )
 
 
