@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dedup.kernel_tables import table_bits
+
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: multiplied in, its high bits spread any codes
@@ -40,10 +42,8 @@ def group_pair_counts(keys, copies, max_posting, n_units, begin, limit):
     stop = pos
     # each pair code counted in an open-addressing table (linear probing) of at least twice the
     # pair occurrences: one random access each, where sorting them all cost twice as much
-    size, bits = 16, 4
-    while size < 2 * total:
-        size *= 2
-        bits += 1
+    bits = table_bits(total)
+    size = 1 << bits
     shift = np.uint64(64 - bits)
     mask = size - 1
     slots = np.full(size, -1, dtype=np.int64)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dedup.kernel_tables import table_bits
+
 _GOLDEN = np.uint32(0x9E3779B1)  # XXH32's first prime: multiplied in, its high bits spread the hashes
 
 
@@ -23,20 +25,14 @@ def distinct_counts(hashes, offsets):
     longest = 0
     for d in range(documents):
         longest = max(longest, offsets[d + 1] - offsets[d])
-    size, bits = 16, 4
-    while size < 2 * longest:
-        size *= 2
-        bits += 1
+    size = 1 << table_bits(longest)
     keys = np.empty(size, dtype=np.uint32)
     stamp = np.full(size, -1, dtype=np.int64)  # the document that filled a slot: no clearing between documents
     for d in range(documents):
         n = offsets[d + 1] - offsets[d]
-        table, table_bits = 16, 4
-        while table < 2 * n:
-            table *= 2
-            table_bits += 1
-        shift = np.uint32(32 - table_bits)
-        mask = table - 1
+        bits = table_bits(n)
+        shift = np.uint32(32 - bits)
+        mask = (1 << bits) - 1
         distinct = 0
         for p in range(offsets[d], offsets[d + 1]):
             h = hashes[p]
