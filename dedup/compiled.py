@@ -68,7 +68,11 @@ class SizedKernel:
         return self._threshold
 
     def cached(self) -> bool:
-        """Whether numba's on-disk cache seems to hold this kernel (its index file exists)."""
+        """Whether numba's on-disk cache seems to hold this kernel: an index file of it, written after its source.
+
+        An index older than the source is of an earlier version (an upgrade, an edit): numba
+        compiles again, so loading is not cheap.
+        """
         spec = importlib.util.find_spec(self.module)
         if spec is None or spec.origin is None:
             return False
@@ -77,7 +81,8 @@ class SizedKernel:
         places = [os.path.join(folder, "__pycache__", pattern)]
         if os.environ.get("NUMBA_CACHE_DIR"):
             places.append(os.path.join(os.environ["NUMBA_CACHE_DIR"], "**", pattern))
-        return any(glob.glob(place, recursive=True) for place in places)
+        written = os.path.getmtime(spec.origin)
+        return any(os.path.getmtime(index) >= written for place in places for index in glob.glob(place, recursive=True))
 
 
 def sized_kernel(

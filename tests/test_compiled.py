@@ -1,6 +1,8 @@
 """The plain kernels give the compiled ones' results bit for bit, and the switch between them goes by work done."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -84,6 +86,19 @@ def test_a_sized_kernel_runs_plain_until_the_work_repays_compiling(monkeypatch) 
     fresh = sized_kernel("dedup.signatures.kernels", "ngram_hashes", lambda *args: "plain", work=lambda size: size, cold=100, warm=10)
     monkeypatch.setattr(fresh, "compiled", lambda: lambda *args: "compiled")
     assert fresh(1) == "compiled"
+
+
+def test_a_cache_index_older_than_the_kernels_source_is_of_another_version(tmp_path, monkeypatch) -> None:
+    """After an upgrade or an edit numba compiles again, whatever index files of the old source are left."""
+    kernel = sized_kernel("dedup.signatures.kernels", "not_in_any_cache", plain.minhash_legacy, work=len, cold=2, warm=1)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    index = tmp_path / "kernels.not_in_any_cache-99.py311.nbi"
+    index.touch()
+    assert kernel.cached()
+    source = os.path.getmtime(kernels.__file__)
+    os.utime(index, (source - 60, source - 60))
+    assert not kernel.cached()
+    assert kernel.threshold() == 2
 
 
 def test_a_kernel_found_in_numbas_cache_counts_as_warm(tmp_path, monkeypatch) -> None:
