@@ -102,8 +102,9 @@ def containment_candidates(
     buckets = min(1 << 15, max(1, -(-len(samples.values) // bucket_samples)))
     bucket = (samples.values % np.uint32(buckets)).astype(np.uint16)
     group = GROUP_BUCKETS * bucket_samples
+    live_in_bucket = np.bincount(bucket[np.repeat(live, counts)], minlength=buckets).astype(np.int64)
     best: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # each bucket's best, merged once they add up
-    for holders, values in _buckets(samples, live, bucket, buckets, group):
+    for holders, values in _buckets(samples, live, bucket, live_in_bucket, group):
         found, follow = followed_samples(values, counts[holders], rule)
         best.append(rarest_samples(holders[follow], values[follow], found[follow], rule.anchors))
         if sum(len(b[0]) for b in best) > 2 * rule.anchors * len(samples):
@@ -115,7 +116,7 @@ def containment_candidates(
     documents = np.int64(len(samples))
     anchor_bucket = value % np.uint32(buckets)
     pair_parts = []  # inner * documents + outer: 8 bytes an (anchor, holder) row until they are counted
-    for number, (holders, values) in enumerate(_buckets(samples, live, bucket, buckets, group)):
+    for number, (holders, values) in enumerate(_buckets(samples, live, bucket, live_in_bucket, group)):
         here = anchor_bucket == number
         inner, outer, _ = anchor_holders(value[here], owner[here], size[owner[here]], anchor_count[owner[here]],
                                          values, holders, size[holders])
@@ -152,11 +153,12 @@ def _counted(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], np.diff(np.append(starts, len(values)))
 
 
-def _buckets(samples: Samples, live: np.ndarray, bucket: np.ndarray, buckets: int, group_samples: int
+def _buckets(samples: Samples, live: np.ndarray, bucket: np.ndarray, live_in_bucket: np.ndarray, group_samples: int
              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The live documents holding each sample value and the values, bucket after bucket; consecutive buckets are
-    read together while they hold at most ``group_samples`` samples (at least one bucket a read)."""
-    live_in_bucket = np.bincount(bucket[np.repeat(live, samples.counts())], minlength=buckets).astype(np.int64)
+    """The live documents holding each sample value and the values, bucket after bucket (``live_in_bucket``: the
+    samples of live documents in each); consecutive buckets are read together while they hold at most
+    ``group_samples`` samples (at least one bucket a read)."""
+    buckets = len(live_in_bucket)
     first = 0
     while first < buckets:
         last, held = first + 1, int(live_in_bucket[first])

@@ -160,9 +160,7 @@ def _repeated(hashes):
     repeated = np.zeros(n, dtype=np.bool_)
     if n < 2:
         return repeated
-    size = 1
-    while size < 2 * n:
-        size *= 2
+    size = 1 << table_bits(n)
     mask = size - 1
     slots = np.empty(size, dtype=np.uint32)
     seen = np.zeros(size, dtype=np.uint8)  # 0: empty, 1: one position, 2: more
