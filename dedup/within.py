@@ -132,8 +132,9 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         kept_for.setdefault(drop.kept, []).append(drop.block)
     protected = protected_sentences(sentence_keys, sentences.of_block, block_keys, kept_for)
     sentence_drops = choose_sentence_drops(sentences.block, sentence_matches, protected)
-    for block, own in enumerate(sentences.of_block):
-        if own and all(s in sentence_drops for s in own):
+    for block in sorted({sentences.block[s] for s in sentence_drops}):  # ascending, as block_drops' order matters
+        own = sentences.of_block[block]
+        if all(s in sentence_drops for s in own):
             first = sentence_drops[own[0]]
             block_drops[block] = BlockDrop(block, sentences.block[first.kept], first.kind, first.similarity)
             for s in own:
