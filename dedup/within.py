@@ -113,7 +113,7 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
     block_matches = exact_pairs(block_keys, matchable) + similar_pairs(
         block_keys, block_sets, prose, options.near_threshold, options.containment_threshold, options.max_posting
     )
-    sections = chain_sections(block_matches, options.max_gap, prose.tolist())
+    sections = chain_sections(block_matches, options.max_gap, prose)
     coverage = CoverageIndex(
         block_sets, sentence_sets, block_keys, sentences.of_block, sentence_keys, sentence_weights,
         options.guard_sentence_weight, options.cover_threshold,

@@ -15,7 +15,7 @@ from dedup.match import overlap
 from dedup.match.overlap import shared_shingle_counts
 from dedup.match.pairs import UnitMatch, exact_pairs, similar_pairs
 from dedup.match.sections import chain_sections
-from dedup.model import RemovalKind
+from dedup.model import BlockKind, RemovalKind
 from dedup.segment.normalise import normalise
 from dedup.signatures.shingles import shingle_sets
 
@@ -110,8 +110,36 @@ def reference_chain_sections(matches, max_gap, substantial):
 )
 def test_sections_are_those_of_the_all_chains_rule(pairs, max_gap, substantial) -> None:
     matches = [exact(a, a + b) for a, b in pairs]
-    got = [s.matches for s in chain_sections(matches, max_gap, substantial)]
-    assert got == reference_chain_sections(matches, max_gap, substantial)
+    for kernels in ("plain", "compiled"):  # the Python twin and the numba kernel alike
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DEDUP_KERNELS", kernels)
+            got = [s.matches for s in chain_sections(matches, max_gap, substantial)]
+        assert got == reference_chain_sections(matches, max_gap, substantial)
+
+
+def test_compiled_chains_are_the_python_chains_on_real_pages() -> None:
+    """The block matches of real pages (navigation lines repeated dozens of times): chains and their order agree."""
+    from dedup.match import section_kernels, sections
+    from dedup.segment.blocks import document_blocks
+
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        pages = [json.loads(line)["text"] for line in f]
+    chained = 0
+    for page in pages:
+        blocks = document_blocks(page)
+        keys = list(blocks.keys)
+        matches = sorted(exact_pairs(keys, [True] * len(keys)) + similar_pairs(
+            keys, shingle_sets(keys, 5), np.ones(len(keys), dtype=bool), 0.7, 0.9
+        ), key=lambda m: (m.first, m.second))
+        firsts = np.array([m.first for m in matches], dtype=np.int64)
+        seconds = np.array([m.second for m in matches], dtype=np.int64)
+        prose = np.array([k is BlockKind.PROSE for k in blocks.kinds], dtype=bool)
+        for max_gap in (0, 3):
+            got = section_kernels.section_chains(firsts, seconds, prose, max_gap)
+            want = sections.plain_section_chains(firsts, seconds, prose, max_gap)
+            assert (got[0].tolist(), got[1].tolist()) == (want[0].tolist(), want[1].tolist())
+        chained += len(matches) - len(set(want[0].tolist()))
+    assert chained > 1_000  # matches that extended a chain, not only opened one
 
 
 def test_passage_repeated_thousands_of_times_chains_in_linear_time() -> None:
