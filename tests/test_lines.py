@@ -20,7 +20,7 @@ from dedup.segment.normalise import _STARTER_SECONDS, content_weight, normalise
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")  # what a line is, one regex match each
-ALPHABET = list("ab Z9 \n\r\r\n\t.,_-é\u0301e가\u1161ㄱㅏß½ºｶﾞ\ufb01\u00a0”’…\u3000漢字カナ１２Ａ\ud800\U0001F600µ")
+ALPHABET = list("ab Z9 \n\r\r\n\t.,_-é\u0301e가\u1161ㄱㅏß½ºｶﾞ\ufb01ゟ\u00a0”’…\u3000漢字カナ１２Ａ\ud800\U0001F600µ")
 
 
 def texts() -> list[str]:
@@ -60,8 +60,8 @@ def test_compiled_lines_are_the_numpy_lines(text: str) -> None:
     for fill in (False, True):
         if fill:
             table.keys_of(points)
-        got = line_kernels.simple_lines(points, table.table, table.space)
-        want = plain_simple_lines(points, table.table, table.space)
+        got = line_kernels.simple_lines(points, table.table, table.space, *table.expansions)
+        want = plain_simple_lines(points, table.table, table.space, *table.expansions)
         assert got[0] == want[0]
         if got[0] == LINES_MADE:
             assert [np.asarray(g).tolist() for g in got] == [np.asarray(w).tolist() for w in want]
@@ -108,3 +108,29 @@ def test_long_texts_through_the_character_table_normalise_and_split_into_words_a
     fast = [(module.normalise(t), module.words(t)) for t in long_texts]
     monkeypatch.setattr(module, "_LONG", 10**9)
     assert fast == [(module.normalise(t), module.words(t)) for t in long_texts]
+
+
+def test_characters_that_expand_keep_texts_simple_and_normalise_in_any_company() -> None:
+    """ß, ½, ﬁ … have keys of several characters that compose with nothing: in a text among simple and other
+    expanding characters (each expansion's own characters, Hangul leading jamo, letters that take accents)
+    the text's key is still its characters' keys in order, so such a page takes the per-character path."""
+    table = normalise_module.char_table()
+    points = np.array([p for p in range(0x30000) if not 0xD800 <= p < 0xE000], dtype=np.uint32)
+    mapped = table.keys_of(points)
+    expanding = sorted(table.expanding)
+    assert {0xDF, 0xBD, 0xFB01} <= set(expanding) and len(expanding) > 500
+    simple = points[mapped >= 0].tolist()
+    rng = random.Random(5)
+    company = [chr(p) for p in rng.sample(simple, 300)] + ["e", "a", "\u1100", "\u3131", "A", "1"]
+    company += [key[-1] for key in table.expanding.values()] + [chr(p) for p in rng.sample(expanding, 300)]
+    for point in expanding:
+        c = chr(point)
+        for _ in range(3):
+            before, after = rng.choice(company), rng.choice(company)
+            assert normalise(before + c + after) == normalise(before) + table.expanding[point] + normalise(after)
+    text = "Die Straße ist ½ Meile lang.\nA ﬁne day, ¼ of it rain.\nゟ上手くいった"  # ゟ: より, two CJK characters
+    lines = document_lines(text)
+    assert lines.simple and lines.keys == [normalise(line) for line in text.split("\n")]
+    assert lines.weights.tolist() == [content_weight(normalise(line)) for line in text.split("\n")]
+    assert lines.key_positions(np.array([0, 1]), np.array([9, 3])).tolist() == [len("diestrass"), len("afi")]  # after ß, after ﬁ
+    assert not document_lines("cafe\u0301 au lait").simple  # a combining mark composes with the letter before it

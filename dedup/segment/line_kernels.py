@@ -28,27 +28,32 @@ def is_cjk(m):
 
 
 @njit(cache=True)
-def simple_lines(points, table, space):
+def simple_lines(points, table, space, expanding, expansion_offsets, expansion_keys):
     """The lines of a text's code points with their keys by ``table``, as ``plain_simple_lines`` returns them."""
     size = points.shape[0]
     lines = 0
+    extra = 0  # key points of the expanding characters beyond one each
     for i in range(size):
         p = points[i]
         if p == 10 and not (i > 0 and points[i - 1] == 13):
             lines += 1
         elif p == 13:
             lines += 1
+        elif table[p] == NOT_SIMPLE:
+            e = _expansion(expanding, p)
+            if e >= 0:
+                extra += expansion_offsets[e + 1] - expansion_offsets[e] - 1
     if size and points[size - 1] != 10 and points[size - 1] != 13:
         lines += 1
     start = np.empty(lines, dtype=np.int64)
     end = np.empty(lines, dtype=np.int64)
     line_end = np.empty(lines, dtype=np.int64)
     blank = np.empty(lines, dtype=np.bool_)
-    key_points = np.empty(size + lines, dtype=np.uint32)
+    key_points = np.empty(size + lines + extra, dtype=np.uint32)
     key_start = np.empty(lines + 1, dtype=np.int64)
     weights = np.empty(lines, dtype=np.int64)
     key_before = np.empty(size + lines + 1, dtype=np.int64)  # per character of the bodies joined by "\n", and one more
-    cjk_before = np.empty(size + lines + 1, dtype=np.int64)
+    cjk_before = np.empty(size + lines + extra + 1, dtype=np.int64)
     status = LINES_MADE
     high = False
     keys = 0
@@ -71,8 +76,20 @@ def simple_lines(points, table, space):
             if m == UNKNOWN:
                 status = UNKNOWN_MET
             elif m == NOT_SIMPLE:
-                if status == LINES_MADE:
-                    status = NOT_SIMPLE_MET
+                e = _expansion(expanding, p)
+                if e < 0:
+                    if status == LINES_MADE:
+                        status = NOT_SIMPLE_MET
+                else:
+                    for k in range(expansion_offsets[e], expansion_offsets[e + 1]):
+                        x = expansion_keys[k]
+                        key_points[keys] = x
+                        keys += 1
+                        if x >= _CJK[0, 0]:
+                            high = True
+                            if is_cjk(x):
+                                cjk += 1
+                        cjk_before[keys] = cjk
             elif m >= 0:
                 key_points[keys] = m
                 keys += 1
@@ -101,3 +118,12 @@ def simple_lines(points, table, space):
     key_before[body] = keys
     cjk_before[0] = 0
     return status, start, end, line_end, blank, key_points[:keys], key_start, weights, key_before[: body + 1], cjk_before[: keys + 1], high
+
+
+@njit(cache=True, inline="always")
+def _expansion(expanding, point):
+    """The index of ``point`` among the expanding characters (ascending), or -1."""
+    at = np.searchsorted(expanding, point)
+    if at < len(expanding) and expanding[at] == point:
+        return at
+    return -1

@@ -91,10 +91,10 @@ def document_lines(text: str) -> DocumentLines:
         none = np.zeros(0, dtype=bool)
         return DocumentLines(text, empty, empty, empty, none, np.zeros(0, np.uint32), np.zeros(1, np.int64), empty, True, None)
     table = char_table()
-    made = simple_lines(points, table.table, table.space)
+    made = simple_lines(points, table.table, table.space, *table.expansions)
     if made[0] == UNKNOWN_MET:  # characters met for the first time: filled in, then cut again
         table.keys_of(points)
-        made = simple_lines(points, table.table, table.space)
+        made = simple_lines(points, table.table, table.space, *table.expansions)
     if made[0] == NOT_SIMPLE_MET:
         return _composing_lines(text, points)
     _, start, end, line_end, blank, key_points, key_start, weights, key_before, cjk_before, high = made
@@ -109,26 +109,46 @@ LINES_MADE, UNKNOWN_MET, NOT_SIMPLE_MET = 0, 1, 2
 SimpleLines = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]
 
 
-def plain_simple_lines(points: np.ndarray, table: np.ndarray, space: np.ndarray) -> SimpleLines:
+def plain_simple_lines(
+    points: np.ndarray, table: np.ndarray, space: np.ndarray, expanding: np.ndarray, expansion_offsets: np.ndarray,
+    expansion_keys: np.ndarray,
+) -> SimpleLines:
     """The lines of a text's code points (not empty), their keys by the code-point ``table``, and their counts.
+
+    A point that is not simple in ``table`` but in ``expanding`` (ascending) has the key
+    ``expansion_keys[expansion_offsets[i]:expansion_offsets[i + 1]]`` for its index i there
+    (``_CharTable.expansions``).
 
     Returns (status, start, end, line_end, blank, key_points, key_start, weights, key_before,
     cjk_before, high) as :class:`DocumentLines` holds them, with ``cjk_before`` always made
     and ``high`` telling whether some key is at least the first CJK code point (only then
     does ``DocumentLines`` keep it). The status is ``LINES_MADE``, or ``UNKNOWN_MET`` if a
-    point's key is not in the table yet, else ``NOT_SIMPLE_MET`` if one is not simple; then
-    the arrays are empty.
+    point's key is not in the table yet, else ``NOT_SIMPLE_MET`` if one is not simple and
+    does not expand; then the arrays are empty.
     """
     start, end, line_end, bodies = _split(points)
     mapped = table[bodies]
-    status = UNKNOWN_MET if (mapped == UNKNOWN).any() else NOT_SIMPLE_MET if (mapped == NOT_SIMPLE).any() else LINES_MADE
+    odd = mapped == NOT_SIMPLE
+    index = np.searchsorted(expanding, bodies[odd])
+    expands = index < len(expanding)
+    expands[expands] = expanding[index[expands]] == bodies[odd][expands]
+    unknown = (mapped == UNKNOWN).any()
+    status = UNKNOWN_MET if unknown else NOT_SIMPLE_MET if not expands.all() else LINES_MADE
     if status != LINES_MADE:
         empty = np.zeros(0, np.int64)
         return status, empty, empty, empty, np.zeros(0, bool), np.zeros(0, np.uint32), empty, empty, empty, empty, False
     blank = _blank(bodies, space)
+    sizes = (mapped >= 0).astype(np.int64)
+    first = expansion_offsets[index]
+    sizes[odd] = expansion_offsets[index + 1] - first
+    key_before = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+    key_points = np.empty(int(key_before[-1]), dtype=np.uint32)
     kept = mapped >= 0
-    key_points = mapped[kept].astype(np.uint32)
-    key_before = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    key_points[key_before[:-1][kept]] = mapped[kept]
+    if odd.any():  # each expanding point's key, laid out from where its key starts
+        lengths = sizes[odd]
+        ranks = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        key_points[np.repeat(key_before[:-1][odd], lengths) + ranks] = expansion_keys[np.repeat(first, lengths) + ranks]
     key_start, weights, cjk_before = _key_counts(key_points)
     high = bool(key_points.max(initial=0) >= CJK_RANGES[0][0])
     return status, start, end, line_end, blank, key_points, key_start, weights, key_before, cjk_before, high

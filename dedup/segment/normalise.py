@@ -147,11 +147,18 @@ class _CharTable:
     folding work character by character: the text's key is its characters' keys in order,
     and its words (``words``) are the runs of characters that have a key. "\\n" keeps
     its place (10), so that lines normalised together stay apart.
+
+    A character whose key is several such characters, and whose NFKC form is too (ß → ss,
+    ½ → 12, ﬁ → fi), is not simple in ``table`` (one code point each), but it *expands*:
+    it composes with nothing either, so a text of simple and expanding characters still
+    has its characters' keys in order as its key (``expansions``: for the lines).
     """
 
     def __init__(self) -> None:
         self.table = np.full(0x110000, UNKNOWN, dtype=np.int32)
         self.space = np.zeros(0x110000, dtype=bool)
+        self.expanding: dict[int, str] = {}
+        self._expansions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.space[_SPACES] = True
         for point in range(128):
             self._fill(point)
@@ -161,10 +168,25 @@ class _CharTable:
         key = normalise(chr(point))
         if not key:
             self.table[point] = _DROPPED
-        elif len(key) == 1 and unicodedata.combining(key) == 0 and ord(key) not in _STARTER_SECONDS:
+        elif len(key) == 1 and _composes_with_nothing(key):
             self.table[point] = ord(key)
         else:
             self.table[point] = NOT_SIMPLE
+            if _composes_with_nothing(key) and _composes_with_nothing(unicodedata.normalize("NFKC", chr(point))):
+                self.expanding[point] = key
+                self._expansions = None
+
+    @property
+    def expansions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The expanding characters met so far: their code points ascending (uint32), and the offsets of
+        each one's key in the keys' code points, concatenated (int64, uint32)."""
+        if self._expansions is None:
+            points = sorted(self.expanding)
+            keys = [self.expanding[p] for p in points]
+            offsets = np.concatenate([[0], np.cumsum([len(k) for k in keys], dtype=np.int64)]).astype(np.int64)
+            joined = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32)
+            self._expansions = (np.array(points, dtype=np.uint32), offsets, joined.copy())
+        return self._expansions
 
     def keys_of(self, points: np.ndarray) -> np.ndarray:
         mapped = self.table[points]
@@ -174,6 +196,11 @@ class _CharTable:
                 self._fill(point)
             mapped = self.table[points]
         return mapped
+
+
+def _composes_with_nothing(text: str) -> bool:
+    """Whether every character of ``text`` has combining class 0 and composes with no starter before it."""
+    return all(unicodedata.combining(c) == 0 and ord(c) not in _STARTER_SECONDS for c in text)
 
 
 _TABLE: list[_CharTable] = []
