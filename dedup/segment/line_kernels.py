@@ -82,22 +82,11 @@ def simple_lines(points, table, space, expanding, expansion_offsets, expansion_k
                         status = NOT_SIMPLE_MET
                 else:
                     for k in range(expansion_offsets[e], expansion_offsets[e + 1]):
-                        x = expansion_keys[k]
-                        key_points[keys] = x
-                        keys += 1
-                        if x >= _CJK[0, 0]:
-                            high = True
-                            if is_cjk(x):
-                                cjk += 1
-                        cjk_before[keys] = cjk
+                        keys, cjk = _put_key(expansion_keys[k], key_points, cjk_before, keys, cjk)
+                        high |= expansion_keys[k] >= _CJK[0, 0]
             elif m >= 0:
-                key_points[keys] = m
-                keys += 1
-                if m >= _CJK[0, 0]:
-                    high = True
-                    if is_cjk(m):
-                        cjk += 1
-                cjk_before[keys] = cjk
+                keys, cjk = _put_key(m, key_points, cjk_before, keys, cjk)
+                high |= m >= _CJK[0, 0]
             at += 1
         start[line] = first
         end[line] = at
@@ -118,6 +107,16 @@ def simple_lines(points, table, space, expanding, expansion_offsets, expansion_k
     key_before[body] = keys
     cjk_before[0] = 0
     return status, start, end, line_end, blank, key_points[:keys], key_start, weights, key_before[: body + 1], cjk_before[: keys + 1], high
+
+
+@njit(cache=True, inline="always")
+def _put_key(point, key_points, cjk_before, keys, cjk):
+    """Append key point ``point``; the key points and CJK characters so far after it."""
+    key_points[keys] = point
+    if point >= _CJK[0, 0] and is_cjk(point):
+        cjk += 1
+    cjk_before[keys + 1] = cjk
+    return keys + 1, cjk
 
 
 @njit(cache=True, inline="always")
