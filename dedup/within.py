@@ -100,9 +100,10 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
     sentences = document_sentences(blocks)
     stretches = (np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
                  np.frombuffer(sentences.end, dtype=np.int64))
-    sentence_keys = blocks.stretch_keys(*stretches)
-    sentence_weights = blocks.stretch_weights(*stretches)
-    if sentence_keys is None or sentence_weights is None:
+    cut = blocks.stretch_keys_and_weights(*stretches)
+    if cut is not None:
+        sentence_keys, sentence_weights = cut
+    else:
         sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
         sentence_weights = [content_weight(k) for k in sentence_keys]
 

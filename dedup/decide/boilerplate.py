@@ -83,7 +83,8 @@ def _countable(blocks: DocumentBlocks, rule: BoilerplateRule) -> Iterator[tuple[
         # letters: normalise of the line, weight: its content_weight (made for the whole text at once)
         if kind in (BlockKind.PROTECTED, BlockKind.MARKER) or weight < rule.min_weight:
             continue
-        if is_structural(blocks.text_of(index)):
+        # a prose line was found not structural when it was classified (document_blocks): only minor ones are looked at
+        if kind is not BlockKind.PROSE and is_structural(blocks.text_of(index)):
             continue
         key = xxh3_64_intdigest(letters.encode("utf-8", "surrogatepass")) & (PARAGRAPH - 1)
         yield index, key | (PARAGRAPH if weight >= rule.paragraph_weight else 0)

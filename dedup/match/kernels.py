@@ -7,6 +7,9 @@ third of the cost of cleaning the documents that repeat something. Here one loop
 pairs of every group and one hash table counts them. Callers get this through
 ``overlap.group_pair_counts``, which uses the numpy twin until a process has done enough
 work to repay compiling.
+
+The fast path's test of ``dedup.match.repeats`` is here too: the prose lines' keys hashed
+straight from the lines' code points, and the share of repeated positions, in one call.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from dedup.kernel_tables import table_bits
+from dedup.signatures.kernels import xxh32
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
@@ -108,6 +112,95 @@ def repeated_share_units(hashes, offsets, least, scaled, scale, stretches):
     unit's flags and G[k] = scale·F[k] - scaled·k, some b ≥ least[u] with G[b] ≥ the least
     G[a], a ≤ b - least[u]. ``repeated`` are the flags of the positions.
     """
+    return _share_test(hashes, offsets, least, scaled, scale, stretches)
+
+
+@njit(cache=True)
+def prose_repeated_share(key_points, key_start, lines, n, min_weight, scaled, scale, stretches):
+    """``(any_unit, dense, repeated, offsets)``: :func:`repeated_share_units` of the keys of ``lines``, hashed here.
+
+    The units are the keys of the lines ``lines`` of ``DocumentLines``' code points, hashed
+    by :func:`prose_ngram_hashes`, so the keys need not be made as strings, joined and
+    encoded. A unit's least stretch is that of a sentence of ``min_weight``: ``min_weight``
+    characters for an ASCII key, half as many (rounded up) for any other, less n - 1, at least 1.
+    """
+    hashes, offsets, ascii = prose_ngram_hashes(key_points, key_start, lines, n)
+    least = np.empty(len(lines), dtype=np.int64)
+    for u in range(len(lines)):
+        chars = min_weight if ascii[u] else (min_weight + 1) // 2
+        least[u] = max(chars - n + 1, 1)
+    any_unit, dense, repeated = _share_test(hashes, offsets, least, scaled, scale, stretches)
+    return any_unit, dense, repeated, offsets
+
+
+@njit(cache=True)
+def prose_ngram_hashes(key_points, key_start, lines, n):
+    """``(hashes, offsets, ascii)``: ``dedup.signatures.shingles.hash_ngrams`` of the keys of ``lines``, and whether
+    each key is ASCII.
+
+    Line l's key is ``key_points[key_start[l]:key_start[l + 1] - 1]`` (code points); each is
+    written as UTF-8 to a scratch buffer and its character n-grams hashed there (XXH32, a
+    key shorter than n one shingle of its own, an empty one none): the same hashes.
+    """
+    units = len(lines)
+    offsets = np.empty(units + 1, dtype=np.int64)
+    ascii = np.ones(units, dtype=np.bool_)
+    offsets[0] = 0
+    longest = 0
+    for u in range(units):
+        size = key_start[lines[u] + 1] - 1 - key_start[lines[u]]
+        longest = max(longest, size)
+        offsets[u + 1] = offsets[u] + (0 if size == 0 else max(size - n + 1, 1))
+    hashes = np.empty(offsets[units], dtype=np.uint32)
+    data = np.empty(4 * longest, dtype=np.uint8)
+    starts = np.empty(longest + 1, dtype=np.int64)  # where each character's UTF-8 starts in ``data``
+    for u in range(units):
+        first = key_start[lines[u]]
+        size = key_start[lines[u] + 1] - 1 - first
+        length = 0
+        for k in range(size):
+            starts[k] = length
+            length = _put_utf8(data, length, key_points[first + k])
+            if key_points[first + k] >= 128:
+                ascii[u] = False
+        starts[size] = length
+        at = offsets[u]
+        if size == 0:
+            continue
+        if size < n:
+            hashes[at] = xxh32(data, 0, length, 0)
+            continue
+        for k in range(size - n + 1):
+            hashes[at + k] = xxh32(data, starts[k], starts[k + n], 0)
+    return hashes, offsets, ascii
+
+
+@njit(cache=True, inline="always")
+def _put_utf8(data, at, point):
+    """Write code point ``point`` as UTF-8 at ``data[at:]`` (a surrogate as its three bytes, as "surrogatepass"
+    does); return where the next one goes."""
+    if point < 0x80:
+        data[at] = point
+        return at + 1
+    if point < 0x800:
+        data[at] = 0xC0 | (point >> 6)
+        data[at + 1] = 0x80 | (point & 0x3F)
+        return at + 2
+    if point < 0x10000:
+        data[at] = 0xE0 | (point >> 12)
+        data[at + 1] = 0x80 | ((point >> 6) & 0x3F)
+        data[at + 2] = 0x80 | (point & 0x3F)
+        return at + 3
+    data[at] = 0xF0 | (point >> 18)
+    data[at + 1] = 0x80 | ((point >> 12) & 0x3F)
+    data[at + 2] = 0x80 | ((point >> 6) & 0x3F)
+    data[at + 3] = 0x80 | (point & 0x3F)
+    return at + 4
+
+
+@njit(cache=True, inline="always")
+def _share_test(hashes, offsets, least, scaled, scale, stretches):
+    """The body of :func:`repeated_share_units`."""
     repeated = _repeated(hashes)
     units = len(offsets) - 1
     dense = np.empty(0, dtype=np.int64)

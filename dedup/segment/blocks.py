@@ -42,7 +42,7 @@ class DocumentBlocks(Sequence[Block]):
     start: array  # array("q"), like end and line_end
     end: array
     line_end: array
-    kinds: list[BlockKind]
+    kinds: list[BlockKind]  # a PROSE block's line is never markdown structure (is_structural): classifying checked
     keys: list[str]  # normalise of each block's line
     weights: list[int]  # content weight of each key
     lines: DocumentLines | None = None  # the document's lines, block i being line line_numbers[i]
@@ -64,8 +64,11 @@ class DocumentBlocks(Sequence[Block]):
         """Characters of block ``index``'s line."""
         return self.end[index] - self.start[index]
 
-    def stretch_keys(self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str] | None:
-        """``normalise(text[starts[i]:ends[i]])`` for stretches inside blocks ``blocks[i]``, cut from the line keys.
+    def stretch_keys_and_weights(
+        self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[list[str], list[int]] | None:
+        """``normalise(text[starts[i]:ends[i]])`` for stretches inside blocks ``blocks[i]``, cut from the line keys,
+        and the ``content_weight`` of each from the lines' CJK counts.
 
         Only for a simple text (``dedup.segment.lines``), where a stretch's key is a stretch
         of its line's key; None otherwise.
@@ -75,14 +78,10 @@ class DocumentBlocks(Sequence[Block]):
             return None
         _, low, high = bounds
         keys = self.keys
-        return [keys[b][a:z] for b, a, z in zip(blocks.tolist(), low.tolist(), high.tolist())]
+        return [keys[b][a:z] for b, a, z in zip(blocks.tolist(), low.tolist(), high.tolist())], self.bounded_weights(*bounds)
 
-    def stretch_weights(self, blocks: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[int] | None:
-        """``content_weight`` of each :meth:`stretch_keys` key, from the lines' CJK counts; None unless simple."""
-        bounds = self.stretch_bounds(blocks, starts, ends)
-        if bounds is None:
-            return None
-        numbers, low, high = bounds
+    def bounded_weights(self, numbers: np.ndarray, low: np.ndarray, high: np.ndarray) -> list[int]:
+        """The ``content_weight`` of the key of each stretch of :meth:`stretch_bounds`."""
         assert self.lines is not None
         weights = high - low
         cjk = self.lines.cjk_before

@@ -42,7 +42,8 @@ class DocumentLines:
     key starts in it. ``simple`` says the text's key is per character (see the module
     docstring); then ``key_before`` tells where in ``key_points`` each character's key would go. ``cjk_before``
     counts the CJK characters of ``key_points`` before each place, so that any stretch's
-    content weight (``content_weight``: a CJK character weighs two) is two lookups.
+    content weight (``content_weight``: a CJK character weighs two) is two lookups. ``points``
+    is the text as code points (read-only), kept so that splitting sentences need not encode it again.
     """
 
     text: str
@@ -56,6 +57,7 @@ class DocumentLines:
     simple: bool
     key_before: np.ndarray | None  # int64 per character of the lines joined by "\n", and one past the end
     cjk_before: np.ndarray | None = None  # int64: CJK characters in key_points[:i]; None if there are none
+    points: np.ndarray | None = None  # uint32: the text's code points, as cut into lines (sentence splitting reads them)
 
     def __len__(self) -> int:
         return len(self.start)
@@ -89,7 +91,8 @@ def document_lines(text: str) -> DocumentLines:
     if not len(points):
         empty = np.zeros(0, np.int64)
         none = np.zeros(0, dtype=bool)
-        return DocumentLines(text, empty, empty, empty, none, np.zeros(0, np.uint32), np.zeros(1, np.int64), empty, True, None)
+        return DocumentLines(text, empty, empty, empty, none, np.zeros(0, np.uint32), np.zeros(1, np.int64), empty, True, None,
+                             points=points)
     table = char_table()
     made = simple_lines(points, table.table, table.space, *table.expansions)
     if made[0] == UNKNOWN_MET:  # characters met for the first time: filled in, then cut again
@@ -99,7 +102,7 @@ def document_lines(text: str) -> DocumentLines:
         return _composing_lines(text, points)
     _, start, end, line_end, blank, key_points, key_start, weights, key_before, cjk_before, high = made
     return DocumentLines(text, start, end, line_end, blank, key_points, key_start, weights, True, key_before,
-                         cjk_before if high else None)
+                         cjk_before if high else None, points)
 
 
 # What plain_simple_lines (and its kernel) made of a text: its lines, or that it met a character the table does
@@ -159,11 +162,12 @@ def _composing_lines(text: str, points: np.ndarray) -> DocumentLines:
     start, end, line_end, bodies = _split(points)
     blank = _blank(bodies, char_table().space)
     joined = bodies[:-1].tobytes().decode("utf-32-le", "surrogatepass")
-    key_points = np.frombuffer((_whole_normalise(joined) + "\n").encode("utf-32-le"), dtype=np.uint32)
+    # a writable copy, like the simple path's: a kernel handed a read-only array is compiled again for it
+    key_points = np.frombuffer((_whole_normalise(joined) + "\n").encode("utf-32-le"), dtype=np.uint32).copy()
     key_start, weights, cjk_before = _key_counts(key_points)
     high = key_points.max(initial=0) >= CJK_RANGES[0][0]
     return DocumentLines(text, start, end, line_end, blank, key_points, key_start, weights, False, None,
-                         cjk_before if high else None)
+                         cjk_before if high else None, points)
 
 
 def _blank(bodies: np.ndarray, space: np.ndarray) -> np.ndarray:

@@ -96,7 +96,9 @@ def document_sentences(blocks: DocumentBlocks) -> DocumentSentences:
 
 def blocks_sentence_bounds(blocks: DocumentBlocks, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(i, start, end)`` of every sentence of the blocks ``which``: block ``which[i]``, document offsets."""
-    points = np.frombuffer(blocks.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = blocks.lines.points if blocks.lines is not None else None
+    if points is None:
+        points = np.frombuffer(blocks.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     words, word_starts = abbreviation_points()
     return sentence_bounds(  # type: ignore[no-any-return]
         points, sentence_classes(points), np.frombuffer(blocks.start, dtype=np.int64)[which],

@@ -42,7 +42,7 @@ def _read32(data, at):
 
 
 @njit(cache=True, inline="always")
-def _xxh32(data, at, end, seed):
+def xxh32(data, at, end, seed):
     """XXH32 of data[at:end]."""
     length = end - at
     s = np.uint32(seed)
@@ -80,7 +80,7 @@ def xxh32_slices(data, starts, lengths, seed):
     """XXH32 (seed ``seed``) of ``data[starts[i]:starts[i]+lengths[i]]`` for every i."""
     out = np.empty(starts.shape[0], dtype=np.uint32)
     for i in range(starts.shape[0]):
-        out[i] = _xxh32(data, starts[i], starts[i] + lengths[i], seed)
+        out[i] = xxh32(data, starts[i], starts[i] + lengths[i], seed)
     return out
 
 
@@ -128,11 +128,11 @@ def ngram_hashes(data, n, by_words, seed):
                 items += 1
         if items > 0:
             if items < n:
-                out[count] = _xxh32(data, at, stop, seed)
+                out[count] = xxh32(data, at, stop, seed)
                 count += 1
             else:
                 for k in range(items - n + 1):
-                    out[count] = _xxh32(data, starts[k], ends[k + n - 1], seed)
+                    out[count] = xxh32(data, starts[k], ends[k + n - 1], seed)
                     count += 1
         unit += 1
         offsets[unit] = count
