@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dedup.read.streams import IO_BUFFER
+
 
 @contextlib.contextmanager
 def atomic_output(
@@ -29,7 +31,7 @@ def atomic_output(
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
     try:
-        handle = opener(tmp, target) if opener else open(tmp, "wb")
+        handle = opener(tmp, target) if opener else open(tmp, "wb", buffering=IO_BUFFER)
         with handle:
             yield handle
             handle.flush()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 
+from dedup.read.streams import IO_BUFFER
+
 
 class Spool:
     """Append byte records; read them back in the order written."""
 
     def __init__(self, directory: str | None = None) -> None:
-        self._file = tempfile.TemporaryFile(prefix="dedup-spool-", dir=directory)
+        self._file = tempfile.TemporaryFile(prefix="dedup-spool-", dir=directory, buffering=IO_BUFFER)
         self._lengths: list[int] = []
 
     def append(self, *records: bytes) -> None:
