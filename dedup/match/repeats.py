@@ -61,17 +61,12 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
         return True
     n = options.shingle_size
     lines = blocks.lines
-    simple = lines is not None and lines.simple
-    stretches = simple and math.ceil(options.min_sentence_weight / 2) >= n
-    if lines is not None and blocks.line_numbers is not None:
-        any_unit, suspects, repeated, offsets = prose_repeated_share(
-            lines.key_points, lines.key_start, blocks.line_numbers[prose], n, options.min_sentence_weight, scaled,
-            _SCALE, stretches,
-        )
-    else:
-        any_unit, suspects, repeated, offsets = _keys_repeated_share(
-            [blocks.keys[b] for b in prose], n, options.min_sentence_weight, scaled, stretches
-        )
+    assert lines is not None and blocks.line_numbers is not None  # document_blocks always keeps them
+    stretches = lines.simple and math.ceil(options.min_sentence_weight / 2) >= n
+    any_unit, suspects, repeated, offsets = prose_repeated_share(
+        lines.key_points, lines.key_start, blocks.line_numbers[prose], n, options.min_sentence_weight, scaled,
+        _SCALE, stretches,
+    )
     if any_unit:
         return False  # a pair of prose blocks is possible
     if not stretches:
@@ -101,12 +96,6 @@ def plain_prose_repeated_share(
     results."""
     keys = [key_points[key_start[line] : key_start[line + 1] - 1].tobytes().decode("utf-32-le", "surrogatepass")
             for line in lines.tolist()]
-    return _keys_repeated_share(keys, n, min_weight, scaled, stretches)
-
-
-def _keys_repeated_share(
-    keys: Sequence[str], n: int, min_weight: int, scaled: int, stretches: bool
-) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
     hashes, offsets = hash_ngrams(keys, n)
     least = np.maximum(_min_sentence_chars(keys, min_weight) - n + 1, 1)
     return (*plain_repeated_share_units(hashes, offsets, least, scaled, _SCALE, stretches), offsets)
