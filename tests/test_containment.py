@@ -243,3 +243,61 @@ def test_documents_stored_before_samples_existed_still_match_on_their_signatures
         assert [h.kind for h in seen.query(text)] == ["exact"]
         again = list(deduplicate([text + "\nOne more line at the end of it, a short note."], index=seen, batch="day2"))
         assert again[0].status == "duplicate" and again[0].duplicate_kind == "near"
+
+
+# values alike where the kernels' tables could go wrong: one bucket's residue (mod 7 and 2**16), both halves alike
+BUCKET_VALUES = st.one_of(HASHES, st.integers(0, 40).map(lambda k: 3 + 7 * k), st.integers(0, 40).map(lambda k: k << 16),
+                          st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(BUCKET_VALUES, max_size=60), st.lists(BUCKET_VALUES, max_size=12), st.sampled_from([np.uint32, np.int64]))
+def test_compiled_holder_counts_and_equal_rows_are_numpys(held: list[int], asked: list[int], dtype) -> None:
+    """The kernels' hash tables against the sorts (uint32 samples; int64 in the distributed engine's rows)."""
+    from dedup.match import containment, containment_kernels
+
+    values, questions = np.array(held, dtype=dtype), np.array(asked, dtype=dtype)
+    got = containment_kernels.value_holders(values)
+    assert (got.dtype, got.tolist()) == (np.int64, containment.plain_value_holders(values).tolist())
+    rows, want = containment_kernels.equal_value_rows(questions, values), containment.plain_equal_value_rows(questions, values)
+    assert [(r.dtype, r.tolist()) for r in rows] == [(np.int64, w.tolist()) for w in want]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([0, 1, 7, 2**32 - 1]), st.integers(1, 4)), max_size=40),
+       st.sampled_from([0, 1, 2, 4]), st.booleans())
+def test_compiled_rarest_rows_are_those_of_a_stable_sort(rows: list[tuple[int, int, int]], anchors: int, by_owner: bool) -> None:
+    """Each owner's best ``anchors`` rows, ties in (rarity, value) to the earlier row, whether the rows come by owner
+    (a bucket's do) or not (merged buckets')."""
+    from dedup.match import containment, containment_kernels
+
+    if by_owner:
+        rows = sorted(rows, key=lambda r: r[0])
+    owner = np.array([r[0] for r in rows], dtype=np.int64)
+    value = np.array([r[1] for r in rows], dtype=np.uint32)
+    rarity = np.array([r[2] for r in rows], dtype=np.int64)
+    order = np.empty(0, dtype=np.int64) if by_owner else np.argsort(owner, kind="stable")
+    want = sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][2], rows[i][1], i))
+    want = [i for i in want if sum(rows[j][0] == rows[i][0] for j in want[: want.index(i)]) < anchors]
+    assert containment.plain_rarest_rows(owner, value, rarity, anchors, order).tolist() == want
+    assert containment_kernels.rarest_samples(owner, value, rarity, anchors, order).tolist() == want
+
+
+def test_the_real_pages_anchors_are_the_same_compiled_and_in_numpy(monkeypatch) -> None:
+    """Rarity, anchors and holders of the real pages' samples, the whole batch one bucket: kernels against numpy."""
+    from dedup.match import containment, containment_kernels
+
+    samples = sketch([r["text"] for r in real_pages()]).samples
+    assert samples is not None
+    owner = np.repeat(np.arange(len(samples), dtype=np.int64), samples.counts())
+    rarity = containment_kernels.value_holders(samples.values)
+    assert rarity.tolist() == containment.plain_value_holders(samples.values).tolist()
+    assert rarity.max() > 2  # shared chrome among them
+    for anchors in (1, 4):
+        args = (owner, samples.values, rarity, anchors, np.empty(0, dtype=np.int64))
+        chosen = containment_kernels.rarest_samples(*args)
+        assert chosen.tolist() == containment.plain_rarest_rows(*args).tolist()
+        assert len(chosen) == anchors * np.count_nonzero(samples.counts() >= anchors)
+        rows = containment_kernels.equal_value_rows(samples.values[chosen], samples.values)
+        assert [r.tolist() for r in rows] == [w.tolist() for w in containment.plain_equal_value_rows(samples.values[chosen], samples.values)]
+        assert len(rows[0]) == rarity[chosen].sum()

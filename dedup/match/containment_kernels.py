@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dedup.kernel_tables import table_bits
+
 
 @njit(cache=True)
 def bucket_group(values, offsets, live, bucket, first, last, live_in_bucket):
@@ -41,3 +43,133 @@ def bucket_group(values, offsets, live, bucket, first, last, live_in_bucket):
                 held[at] = values[p]
                 cursor[b - first] = at + 1
     return owner, held
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # multiplied in: sample values of one bucket share their residue, so low bits won't do
+
+
+@njit(cache=True, inline="always")
+def _slot(value, shift):
+    return np.int64((np.uint64(value) * _GOLDEN) >> shift)
+
+
+@njit(cache=True)
+def _value_table(values):
+    """An open-addressing table of the distinct ``values``: ``(keys, counts, used, shift, mask)``."""
+    bits = table_bits(len(values))
+    size = 1 << bits
+    shift = np.uint64(64 - bits)
+    mask = size - 1
+    keys = np.zeros(size, dtype=np.uint32)
+    counts = np.zeros(size, dtype=np.int64)
+    used = np.zeros(size, dtype=np.bool_)
+    for i in range(len(values)):
+        v = values[i]
+        slot = _slot(v, shift)
+        while used[slot] and keys[slot] != v:
+            slot = (slot + 1) & mask
+        used[slot] = True
+        keys[slot] = v
+        counts[slot] += 1
+    return keys, counts, used, shift, mask
+
+
+@njit(cache=True, inline="always")
+def _find(keys, used, shift, mask, v):
+    """The slot of ``v`` in a :func:`_value_table`, or -1."""
+    slot = _slot(v, shift)
+    while used[slot]:
+        if keys[slot] == v:
+            return slot
+        slot = (slot + 1) & mask
+    return -1
+
+
+@njit(cache=True)
+def value_holders(values):
+    """For every row of ``values`` (uint32), how many rows (itself included) hold its value: one table, two passes."""
+    keys, counts, used, shift, mask = _value_table(values)
+    holders = np.empty(len(values), dtype=np.int64)
+    for i in range(len(values)):
+        holders[i] = counts[_find(keys, used, shift, mask, values[i])]
+    return holders
+
+
+@njit(cache=True)
+def equal_value_rows(asked, held):
+    """``(a, h)``: every pair of rows with ``asked[a] == held[h]`` (uint32), by ``a`` and then ``h`` ascending.
+
+    The asked values (a bucket's anchors: few) go in a table that stays in cache; the held
+    rows are read twice in order, to count and then to list each asked value's rows, and
+    each asked row copies its value's list.
+    """
+    keys, _, used, shift, mask = _value_table(asked)
+    counts = np.zeros(len(keys), dtype=np.int64)
+    for h in range(len(held)):
+        slot = _find(keys, used, shift, mask, held[h])
+        if slot >= 0:
+            counts[slot] += 1
+    first = np.zeros(len(keys) + 1, dtype=np.int64)  # where each slot's rows start in ``rows``
+    for slot in range(len(keys)):
+        first[slot + 1] = first[slot] + counts[slot]
+    filled = first[:-1].copy()
+    rows = np.empty(first[len(keys)], dtype=np.int64)
+    for h in range(len(held)):
+        slot = _find(keys, used, shift, mask, held[h])
+        if slot >= 0:
+            rows[filled[slot]] = h
+            filled[slot] += 1
+    slot_of = np.empty(len(asked), dtype=np.int64)
+    total = 0
+    for a in range(len(asked)):
+        slot_of[a] = _find(keys, used, shift, mask, asked[a])
+        total += counts[slot_of[a]]
+    out_a = np.empty(total, dtype=np.int64)
+    out_h = np.empty(total, dtype=np.int64)
+    at = 0
+    for a in range(len(asked)):
+        slot = slot_of[a]
+        for k in range(first[slot], first[slot + 1]):
+            out_a[at] = a
+            out_h[at] = rows[k]
+            at += 1
+    return out_a, out_h
+
+
+@njit(cache=True)
+def rarest_samples(owner, value, rarity, anchors, order):
+    """Rows of each owner's ``anchors`` rarest (ties to the smaller value, then the earlier row), by owner and then
+    (rarity, value): what a stable sort by (owner, rarity, value) gives first for each owner.
+
+    ``order`` lists the rows by owner, stably (an empty one: the rows already are). Each owner's
+    best are kept in a short sorted buffer as its rows go by.
+    """
+    n = len(owner) if len(order) == 0 else len(order)
+    chosen = np.empty(n, dtype=np.int64)
+    count = 0
+    buffer = np.empty(max(anchors, 1), dtype=np.int64)
+    i = 0
+    while i < n:
+        row = i if len(order) == 0 else order[i]
+        who = owner[row]
+        kept = 0
+        while i < n:
+            row = i if len(order) == 0 else order[i]
+            if owner[row] != who:
+                break
+            # insert row after every kept row that is not worse (ties: the earlier row first)
+            place = kept
+            while place > 0 and (rarity[buffer[place - 1]] > rarity[row] or (
+                    rarity[buffer[place - 1]] == rarity[row] and value[buffer[place - 1]] > value[row])):
+                place -= 1
+            if place < anchors:
+                stop = min(kept, anchors - 1)
+                for k in range(stop, place, -1):
+                    buffer[k] = buffer[k - 1]
+                buffer[place] = row
+                kept = min(kept + 1, anchors)
+            i += 1
+        for k in range(kept):
+            chosen[count] = buffer[k]
+            count += 1
+    return chosen[:count]
