@@ -41,19 +41,45 @@ def test_any_pairs_get_relates_decisions_and_similarities(documents: int, data, 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 40), max_size=12), min_size=1, max_size=8), st.data())
-def test_compiled_sample_counts_are_the_numpy_counts(runs: list[list[int]], data) -> None:
-    """The merge of two sorted runs counts what numpy's lookups count, empty runs and a document with itself included."""
+def test_compiled_sample_counts_are_the_numpy_counts_where_they_reach_the_needed(runs: list[list[int]], data) -> None:
+    """The merge of two sorted runs counts what numpy's lookups count, empty runs and a document with itself
+    included; where the count falls short of what is needed, it may stop early, below that."""
     from dedup.match import verify_kernels
 
     samples = Samples.of_runs([np.unique(np.array(r, dtype=np.uint32)) for r in runs])
     documents = st.integers(0, len(runs) - 1)
-    pairs = data.draw(st.lists(st.tuples(documents, documents), max_size=20))
-    small = np.array([a for a, _ in pairs], dtype=np.int64)
-    large = np.array([b for _, b in pairs], dtype=np.int64)
-    got = verify_kernels.shared_sample_counts(samples.values, samples.offsets, small, large)
-    want = verify.plain_shared_sample_counts(samples.values, samples.offsets, small, large)
-    assert got.dtype == want.dtype and got.tolist() == want.tolist()
-    assert want.tolist() == [len(np.intersect1d(samples.of(a), samples.of(b))) for a, b in pairs]
+    pairs = data.draw(st.lists(st.tuples(documents, documents, st.integers(0, 14)), max_size=20))
+    small = np.array([a for a, _, _ in pairs], dtype=np.int64)
+    large = np.array([b for _, b, _ in pairs], dtype=np.int64)
+    needed = np.array([n for *_, n in pairs], dtype=np.int64)
+    got = verify_kernels.shared_sample_counts(samples.values, samples.offsets, small, large, needed)
+    want = verify.plain_shared_sample_counts(samples.values, samples.offsets, small, large, needed)
+    assert want.tolist() == [len(np.intersect1d(samples.of(a), samples.of(b))) for a, b, _ in pairs]
+    assert got.dtype == want.dtype
+    for g, w, n in zip(got.tolist(), want.tolist(), needed.tolist()):
+        assert g == w if w >= n else g <= min(w, n - 1)
+    if len(needed):
+        assert verify_kernels.shared_sample_counts(samples.values, samples.offsets, small, large, needed * 0).tolist() == want.tolist()
+
+
+def test_a_merge_stops_once_the_small_side_cannot_reach_what_is_needed() -> None:
+    from dedup.match import verify_kernels
+
+    samples = Samples.of_runs([np.arange(10, dtype=np.uint32), np.arange(5, 10, dtype=np.uint32)])
+    pair = np.array([0]), np.array([1])
+    assert verify_kernels.shared_sample_counts(samples.values, samples.offsets, *pair, np.array([5])).tolist() == [5]
+    assert verify_kernels.shared_sample_counts(samples.values, samples.offsets, *pair, np.array([6])).tolist() == [0]
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.07, 0.5, 0.57, 0.8, 0.85, 0.9, 1 / 3, 1.0, 1.5])
+def test_the_least_hits_are_the_fewest_that_pass_the_containment_test(threshold: float) -> None:
+    """Even where threshold * n rounds past a whole number (0.07 * 100 is 7.000000000000001)."""
+    counts = np.arange(0, 1500, dtype=np.int64)
+    least = verify.least_hits(counts, threshold).tolist()
+    assert least[0] == 0
+    for n in range(1, len(counts)):
+        passing = [h for h in range(n + 1) if h / n >= threshold]
+        assert least[n] == (passing[0] if passing else n + 1), n
 
 
 @pytest.mark.parametrize("kernels", ["plain", "compiled"])

@@ -72,8 +72,9 @@ def related_pairs(
         counts = samples.counts()
         sampled = ~near & (counts[small] >= options.containment_rule.min_samples)
         at = np.flatnonzero(sampled)
-        hits = shared_sample_counts(samples.values, samples.offsets, small[at], large[at])
         n_small = counts[small[at]]
+        hits = shared_sample_counts(samples.values, samples.offsets, small[at], large[at],
+                                    least_hits(n_small, options.containment_threshold))
         containment[at] = np.where(n_small > 0, hits / np.maximum(n_small, 1), 0.0)
     estimated = ~near & ~sampled
     fewest = np.minimum(size_a, size_b)
@@ -93,8 +94,20 @@ def related_pairs(
     return found
 
 
-def plain_shared_sample_counts(values: np.ndarray, offsets: np.ndarray, small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """:func:`dedup.match.verify_kernels.shared_sample_counts` in numpy: the same counts.
+def least_hits(samples: np.ndarray, threshold: float) -> np.ndarray:
+    """For each count of samples n, the fewest shared h with ``h / n >= threshold`` in float64, as the containment
+    is tested (n + 1 if none: the test fails whatever is shared; 0 for n = 0, which is not tested on hits)."""
+    n = np.maximum(samples, 1).astype(np.float64)
+    least = np.ceil(threshold * n).astype(np.int64)  # within one of the answer: threshold * n may round either way
+    least -= (least - 1) / n >= threshold
+    least += least / n < threshold
+    return np.where(samples > 0, np.clip(least, 0, samples + 1), 0)
+
+
+def plain_shared_sample_counts(values: np.ndarray, offsets: np.ndarray, small: np.ndarray, large: np.ndarray,
+                               needed: np.ndarray) -> np.ndarray:
+    """:func:`dedup.match.verify_kernels.shared_sample_counts` in numpy: the whole counts (``needed`` is not used:
+    the kernel may stop early below it).
 
     Every sample of each smaller document is looked up among its larger document's, as
     sorted (rank of the larger document, value) keys.
@@ -119,5 +132,5 @@ def plain_shared_sample_counts(values: np.ndarray, offsets: np.ndarray, small: n
 # counts 35,000-52,000 pairs a second, the kernel 530,000; compiling it takes 0.42 s, loading it 0.005 s
 shared_sample_counts = sized_kernel(
     "dedup.match.verify_kernels", "shared_sample_counts", plain_shared_sample_counts,
-    work=lambda values, offsets, small, large: len(small), cold=20_000, warm=1_000,
+    work=lambda values, offsets, small, large, needed: len(small), cold=20_000, warm=1_000,
 )

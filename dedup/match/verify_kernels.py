@@ -16,17 +16,21 @@ from numba import njit
 
 
 @njit(cache=True)
-def shared_sample_counts(values, offsets, small, large):
-    """For every i, how many values documents ``small[i]`` and ``large[i]`` both hold.
+def shared_sample_counts(values, offsets, small, large, needed):
+    """For every i, how many values documents ``small[i]`` and ``large[i]`` both hold, if that is at least
+    ``needed[i]``; otherwise some number below it.
 
-    Document d holds ``values[offsets[d]:offsets[d + 1]]``, sorted and distinct.
+    Document d holds ``values[offsets[d]:offsets[d + 1]]``, sorted and distinct. Most
+    candidates share their anchors and little else: a merge stops once the samples of the
+    small side still to come cannot reach ``needed[i]``, a fraction of the way in.
     """
     hits = np.zeros(len(small), dtype=np.int64)
     for i in range(len(small)):
         a, a_end = offsets[small[i]], offsets[small[i] + 1]
         b, b_end = offsets[large[i]], offsets[large[i] + 1]
         shared = 0
-        while a < a_end and b < b_end:  # without branches on the values: they are random
+        reach = a_end - needed[i]  # the pair fails once a passes reach + shared: too few are left
+        while a < a_end and b < b_end and a <= reach + shared:  # no branches on the values: they are random
             x, y = values[a], values[b]
             shared += x == y
             a += x <= y
