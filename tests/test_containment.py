@@ -301,3 +301,18 @@ def test_the_real_pages_anchors_are_the_same_compiled_and_in_numpy(monkeypatch) 
         rows = containment_kernels.equal_value_rows(samples.values[chosen], samples.values)
         assert [r.tolist() for r in rows] == [w.tolist() for w in containment.plain_equal_value_rows(samples.values[chosen], samples.values)]
         assert len(rows[0]) == rarity[chosen].sum()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(BUCKET_VALUES, max_size=8), max_size=8), st.integers(1, 40), st.data())
+def test_compiled_value_buckets_are_numpys(runs: list[list[int]], buckets: int, data) -> None:
+    """Each sample's bucket, and the live documents' samples in each bucket, dead and empty documents among them."""
+    from dedup.match import containment, containment_kernels
+
+    samples = Samples.of_runs([np.unique(np.array(r, dtype=np.uint32)) for r in runs])
+    live = np.array(data.draw(st.lists(st.booleans(), min_size=len(runs), max_size=len(runs))), dtype=bool)
+    got = containment_kernels.value_buckets(samples.values, samples.offsets, live, buckets)
+    want = containment.plain_value_buckets(samples.values, samples.offsets, live, buckets)
+    assert [(g.dtype, g.tolist()) for g in got] == [(w.dtype, w.tolist()) for w in want]
+    assert want[1].tolist() == np.bincount([v % buckets for r, alive in zip(runs, live) if alive for v in set(r)],
+                                           minlength=buckets).tolist()

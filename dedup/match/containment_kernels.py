@@ -18,6 +18,23 @@ from dedup.kernel_tables import table_bits
 
 
 @njit(cache=True)
+def value_buckets(values, offsets, live, buckets):
+    """``(bucket, live_in_bucket)``: each sample value's bucket (``value % buckets``, uint16) and how many samples of
+    live documents (document d: ``values[offsets[d]:offsets[d + 1]]``) each bucket holds, in one read."""
+    bucket = np.empty(len(values), dtype=np.uint16)
+    live_in_bucket = np.zeros(buckets, dtype=np.int64)
+    divisor = np.uint32(buckets)
+    for d in range(len(offsets) - 1):
+        alive = live[d]
+        for i in range(offsets[d], offsets[d + 1]):
+            b = values[i] % divisor
+            bucket[i] = b
+            if alive:
+                live_in_bucket[b] += 1
+    return bucket, live_in_bucket
+
+
+@njit(cache=True)
 def bucket_group(values, offsets, live, bucket, first, last, live_in_bucket):
     """``(owner, value)`` of the samples of live documents with ``first <= bucket < last``: bucket by bucket,
     in sample order within a bucket.
