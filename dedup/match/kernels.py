@@ -257,6 +257,7 @@ def _repeated(hashes):
     mask = size - 1
     slots = np.empty(size, dtype=np.uint32)
     seen = np.zeros(size, dtype=np.uint8)  # 0: empty, 1: one position, 2: more
+    slot_of = np.empty(n, dtype=np.int32)  # each position's slot: read back without probing again
     for p in range(n):
         h = hashes[p]
         slot = np.int64(h) & mask
@@ -267,10 +268,7 @@ def _repeated(hashes):
         else:
             slots[slot] = h
             seen[slot] = 1
+        slot_of[p] = slot
     for p in range(n):
-        h = hashes[p]
-        slot = np.int64(h) & mask
-        while seen[slot] and slots[slot] != h:  # the insert's probe sequence: it ends at h's slot
-            slot = (slot + 1) & mask
-        repeated[p] = seen[slot] == 2
+        repeated[p] = seen[slot_of[p]] == 2
     return repeated
