@@ -316,3 +316,21 @@ def test_compiled_value_buckets_are_numpys(runs: list[list[int]], buckets: int, 
     assert [(g.dtype, g.tolist()) for g in got] == [(w.dtype, w.tolist()) for w in want]
     assert want[1].tolist() == np.bincount([v % buckets for r, alive in zip(runs, live) if alive for v in set(r)],
                                            minlength=buckets).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(BUCKET_VALUES, st.integers(0, 5)), max_size=40), st.lists(st.tuples(BUCKET_VALUES, st.integers(0, 5)), max_size=8),
+       st.lists(st.integers(0, 3), min_size=6, max_size=6))
+def test_compiled_anchor_pair_codes_are_those_of_the_anchor_holders(held: list[tuple[int, int]], asked: list[tuple[int, int]],
+                                                                    sizes: list[int]) -> None:
+    """Each anchor with each holder of its value that is not smaller (ties in size: the later document), a document
+    never with itself, as ``inner * documents + outer``."""
+    from dedup.match import containment, containment_kernels
+
+    holder_value, holder = (np.array(c, dtype=t) for c, t in zip(zip(*held) if held else ([], []), (np.uint32, np.int64)))
+    anchor_value, inner = (np.array(c, dtype=t) for c, t in zip(zip(*asked) if asked else ([], []), (np.uint32, np.int64)))
+    size = np.array(sizes, dtype=np.int64)
+    got = containment_kernels.anchor_pair_codes(anchor_value, inner, holder_value, holder, size)
+    assert got.tolist() == containment.plain_anchor_pair_codes(anchor_value, inner, holder_value, holder, size).tolist()
+    assert got.tolist() == [i * 6 + o for v, i in asked for w, o in held
+                            if v == w and o != i and (sizes[o], o) > (sizes[i], i)]

@@ -112,9 +112,7 @@ def containment_candidates(
     pair_parts = []  # inner * documents + outer: 8 bytes an (anchor, holder) row until they are counted
     for number, (holders, values) in enumerate(_buckets(samples, live, bucket, live_in_bucket, group)):
         here = anchor_bucket == number
-        inner, outer, _ = anchor_holders(value[here], owner[here], size[owner[here]], anchor_count[owner[here]],
-                                         values, holders, size[holders])
-        pair_parts.append(inner * documents + outer)
+        pair_parts.append(anchor_pair_codes(value[here], owner[here], values, holders, size))
     pairs, hits = _counted(pair_parts)
     inner, outer = pairs // documents, pairs % documents
     wanted = enough_anchors(hits, anchor_count[inner], rule)
@@ -301,6 +299,25 @@ def anchor_holders(
     outer, outer_size = holder[holding], holder_size[holding]
     keep = (outer != inner) & ((outer_size > size) | ((outer_size == size) & (outer > inner)))
     return inner[keep], outer[keep], anchors[keep]
+
+
+def plain_anchor_pair_codes(anchor_value: np.ndarray, inner: np.ndarray, holder_value: np.ndarray, holder: np.ndarray,
+                            size: np.ndarray) -> np.ndarray:
+    """:func:`dedup.match.containment_kernels.anchor_pair_codes` by :func:`anchor_holders`: ``inner * documents +
+    outer`` for each anchor and each holder of its value that is not smaller."""
+    inner, outer, _ = anchor_holders(anchor_value, inner, size[inner], np.zeros(len(inner), dtype=np.int64),
+                                     holder_value, holder, size[holder])
+    return inner * len(size) + outer  # type: ignore[no-any-return]
+
+
+# Measured 2026-12-03 (AMD EPYC, 2 cores; the buckets of 100,000 corpus benchmark documents, 27 M anchor and
+# holder rows in all): the twin (the equal rows compiled, the rest numpy gathers) takes 38 M rows a second, the
+# kernel 72 M; compiling it takes 0.9 s, loading it about 0.1 s
+anchor_pair_codes = sized_kernel(
+    "dedup.match.containment_kernels", "anchor_pair_codes", plain_anchor_pair_codes,
+    work=lambda anchor_value, inner, holder_value, *_: len(anchor_value) + len(holder_value), cold=30_000_000,
+    warm=4_000_000,
+)
 
 
 def held_by_enough(inner: np.ndarray, outer: np.ndarray, anchors: np.ndarray, rule: ContainmentRule

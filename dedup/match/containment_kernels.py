@@ -190,3 +190,20 @@ def rarest_samples(owner, value, rarity, anchors, order):
             chosen[count] = buffer[k]
             count += 1
     return chosen[:count]
+
+
+@njit(cache=True)
+def anchor_pair_codes(anchor_value, inner, holder_value, holder, size):
+    """``inner * documents + outer`` for each anchor row (its value, its document ``inner``) and each holder row of its
+    value whose document ``outer`` is not smaller (``size``: larger, or as large and later), by anchor and then
+    holder row: :func:`equal_value_rows` and the size rule in one loop, with no array of every (anchor, holder) row."""
+    asking, holding = equal_value_rows(anchor_value, holder_value)
+    documents = len(size)
+    codes = np.empty(len(asking), dtype=np.int64)
+    count = 0
+    for k in range(len(asking)):
+        i, o = inner[asking[k]], holder[holding[k]]
+        if size[o] > size[i] or (size[o] == size[i] and o > i):  # never itself: o > i
+            codes[count] = i * documents + o
+            count += 1
+    return codes[:count]
