@@ -36,7 +36,10 @@ def test_any_pairs_get_relates_decisions_and_similarities(documents: int, data, 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(verify, "CHUNK_PAIRS", chunk)
         patch.setenv("DEDUP_KERNELS", kernels)
-        assert list(verify.verified_pairs(pairs, signatures, sizes, options, samples)) == expected(pairs, signatures, sizes, options, samples)
+        want = expected(pairs, signatures, sizes, options, samples)
+        assert list(verify.verified_pairs(pairs, signatures, sizes, options, samples)) == want
+        rows = np.array(pairs, dtype=np.int32).reshape(-1, 2)  # as an array of rows, of another integer type too
+        assert list(verify.verified_pairs(rows, signatures, sizes, options, samples)) == want
 
 
 @settings(max_examples=300, deadline=None)

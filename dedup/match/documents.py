@@ -207,8 +207,9 @@ def near_matches(
     live_sizes = np.where(representative, sizes, 0)
     matches = [DocumentMatch(*r) for r in verified_pairs(lsh_candidates(signatures, live_sizes, options), signatures, sizes, options, samples)]
     if samples is not None:
-        found = {(m.first, m.second) for m in matches}
-        pairs = np.sort(containment_candidates(samples, sizes, live_sizes > 0, options.containment_rule), axis=1).tolist()
-        unmatched = (pair for pair in pairs if (pair[0], pair[1]) not in found)
+        documents = len(sizes)
+        found = np.array([m.first * documents + m.second for m in matches], dtype=np.int64)
+        pairs = np.sort(containment_candidates(samples, sizes, live_sizes > 0, options.containment_rule), axis=1)
+        unmatched = pairs[~np.isin(pairs[:, 0] * documents + pairs[:, 1], found)]
         matches += [DocumentMatch(*r) for r in verified_pairs(unmatched, signatures, sizes, options, samples)]
     return matches

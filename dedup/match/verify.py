@@ -42,18 +42,25 @@ CHUNK_PAIRS = 8192  # pairs verified at once: with ~200 samples a document, a fe
 
 
 def verified_pairs(
-    pairs: Iterable[tuple[int, int]], signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: Thresholds,
-    samples: Samples | None = None,
+    pairs: Iterable[tuple[int, int]] | np.ndarray, signatures: np.ndarray, sizes: Sequence[int] | np.ndarray,
+    options: Thresholds, samples: Samples | None = None,
 ) -> Iterator[Relation]:
-    """The verified relation of each candidate pair (first, second) that has one, in the order of ``pairs``."""
+    """The verified relation of each candidate pair (first, second) that has one, in the order of ``pairs`` (an
+    iterable, or an array of rows: the containment candidates come as one, a million rows at 100,000 documents)."""
     sizes = np.asarray(sizes, dtype=np.int64)
-    stream = iter(pairs)
-    while True:
-        chunk = list(islice(stream, CHUNK_PAIRS))
-        if not chunk:
-            return
-        both = np.array(chunk, dtype=np.int64).reshape(-1, 2)
+    for both in _chunks(pairs):
         yield from related_pairs(both[:, 0], both[:, 1], signatures, sizes, options, samples)
+
+
+def _chunks(pairs: Iterable[tuple[int, int]] | np.ndarray) -> Iterator[np.ndarray]:
+    """``pairs`` as (k, 2) int64 arrays of up to ``CHUNK_PAIRS`` rows."""
+    if isinstance(pairs, np.ndarray):
+        for start in range(0, len(pairs), CHUNK_PAIRS):
+            yield pairs[start : start + CHUNK_PAIRS].astype(np.int64, copy=False)
+        return
+    stream = iter(pairs)
+    while chunk := list(islice(stream, CHUNK_PAIRS)):
+        yield np.array(chunk, dtype=np.int64).reshape(-1, 2)
 
 
 def related_pairs(
