@@ -131,35 +131,32 @@ def document_blocks(
     """
     lines = lines if lines is not None else document_lines(text)
     numbers = np.flatnonzero(~lines.blank)
-    weights = lines.weights[numbers].tolist()
+    at_line = numbers.tolist()
+    weighed = lines.weights[numbers]
+    weights = weighed.tolist()
     bodies = _bodies(text, lines)
-    code = np.full(len(numbers), _MINOR, dtype=np.int8)
-    for at in np.flatnonzero(lines.weights[numbers] >= min_prose_weight).tolist():
-        code[at] = _CODES[_heavy_line_kind(bodies[numbers[at]], weights[at])]
+    kinds = [BlockKind.MINOR] * len(at_line)
+    for at in np.flatnonzero(weighed >= min_prose_weight).tolist():
+        kinds[at] = _heavy_line_kind(bodies[at_line[at]], weights[at])
     markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns if _may_occur(p, text)]
-    if markers:
-        for at, number in enumerate(numbers.tolist()):
-            if any(m.match(bodies[number]) for m in markers):
-                code[at] = _MARKER
-    first = bodies[numbers[0]].strip() if len(numbers) else ""
+    for at, number in enumerate(at_line if markers else ()):
+        if any(m.match(bodies[number]) for m in markers):
+            kinds[at] = BlockKind.MARKER
+    first = bodies[at_line[0]].strip() if at_line else ""
     if "```" in text or "~~~" in text or first in ("---", "+++"):
         blank = bytearray(lines.blank.astype(np.uint8).tobytes())
         fence = bytearray(_FENCE.match(body) is not None for body in bodies)
         protected = _protected_lines(blank, fence, bodies.__getitem__)
-        code[np.isin(numbers, np.fromiter(protected, dtype=np.int64, count=len(protected)))] = _PROTECTED
-    kinds = [_KINDS[c] for c in code.tolist()]
+        kinds = [BlockKind.PROTECTED if number in protected else kind for kind, number in zip(kinds, at_line)]
     if markers and BlockKind.MARKER in kinds:
-        kinds = [_promoted_kind(i, kinds, bodies[n], weights[i], min_fragment_weight) for i, n in enumerate(numbers.tolist())]
+        kinds = [_promoted_kind(i, kinds, bodies[n], weights[i], min_fragment_weight) for i, n in enumerate(at_line)]
     keys = lines.keys
     return DocumentBlocks(
         text, _offsets(lines.start[numbers]), _offsets(lines.end[numbers]), _offsets(lines.line_end[numbers]), kinds,
-        [keys[n] for n in numbers.tolist()], weights, lines, numbers,
+        [keys[n] for n in at_line] if len(at_line) < len(keys) else list(keys), weights, lines, numbers,
     )
 
 
-_KINDS = (BlockKind.PROSE, BlockKind.MINOR, BlockKind.MARKER, BlockKind.PROTECTED)
-_CODES = {kind: code for code, kind in enumerate(_KINDS)}
-_MINOR, _MARKER, _PROTECTED = _CODES[BlockKind.MINOR], _CODES[BlockKind.MARKER], _CODES[BlockKind.PROTECTED]
 # what can make a pattern match differently inside a line than inside the whole text
 _CONTEXT = ("^", "$", "\\A", "\\Z", "\\b", "\\B", "(?=", "(?!", "(?<")
 
