@@ -24,7 +24,7 @@ counting (benchmarks/boilerplate.py measures the peak per line), and 24 bytes pe
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,7 +65,7 @@ class Line:
 def countable_lines(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks: DocumentBlocks | None = None) -> list[Line]:
     """The lines of ``text`` that may be boilerplate, in reading order (``blocks``: ``document_blocks(text)``, if made)."""
     blocks = blocks if blocks is not None else document_blocks(text)
-    return [Line(blocks.start[index], blocks.line_end[index], key) for index, key in _countable(blocks, rule)]
+    return [Line(blocks.start[index], blocks.line_end[index], key) for index, key in zip(*_countable(blocks, rule))]
 
 
 def countable_keys(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks: DocumentBlocks | None = None) -> np.ndarray:
@@ -74,20 +74,28 @@ def countable_keys(text: str, rule: BoilerplateRule = BoilerplateRule(), blocks:
     The keys of ``countable_lines``, without a :class:`Line` for each: every document of a run goes through this.
     """
     blocks = blocks if blocks is not None else document_blocks(text)
-    return np.unique(np.fromiter((key for _, key in _countable(blocks, rule)), dtype=np.int64))
+    return np.unique(np.array(_countable(blocks, rule)[1], dtype=np.int64))
 
 
-def _countable(blocks: DocumentBlocks, rule: BoilerplateRule) -> Iterator[tuple[int, int]]:
-    """(block index, key) of the blocks that may be boilerplate, in reading order."""
+def _countable(blocks: DocumentBlocks, rule: BoilerplateRule) -> tuple[list[int], list[int]]:
+    """(block indexes, keys) of the blocks that may be boilerplate, in reading order (lists: every line of every
+    document of a run comes here)."""
+    indexes: list[int] = []
+    keys: list[int] = []
+    least, heavy = rule.min_weight, rule.paragraph_weight
     for index, (kind, letters, weight) in enumerate(zip(blocks.kinds, blocks.keys, blocks.weights)):
         # letters: normalise of the line, weight: its content_weight (made for the whole text at once)
-        if kind in (BlockKind.PROTECTED, BlockKind.MARKER) or weight < rule.min_weight:
+        if weight < least or kind is BlockKind.PROTECTED or kind is BlockKind.MARKER:
             continue
         # a prose line was found not structural when it was classified (document_blocks): only minor ones are looked at
         if kind is not BlockKind.PROSE and is_structural(blocks.text_of(index)):
             continue
-        key = xxh3_64_intdigest(letters.encode("utf-8", "surrogatepass")) & (PARAGRAPH - 1)
-        yield index, key | (PARAGRAPH if weight >= rule.paragraph_weight else 0)
+        indexes.append(index)
+        keys.append((xxh3_64_intdigest(letters.encode("utf-8", "surrogatepass")) & _KEY_BITS) | (PARAGRAPH if weight >= heavy else 0))
+    return indexes, keys
+
+
+_KEY_BITS = PARAGRAPH - 1
 
 
 def site_key(site: str | None) -> int:
