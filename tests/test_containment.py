@@ -280,7 +280,7 @@ def test_compiled_rarest_rows_are_those_of_a_stable_sort(rows: list[tuple[int, i
     want = sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][2], rows[i][1], i))
     want = [i for i in want if sum(rows[j][0] == rows[i][0] for j in want[: want.index(i)]) < anchors]
     assert containment.plain_rarest_rows(owner, value, rarity, anchors, order).tolist() == want
-    assert containment_kernels.rarest_samples(owner, value, rarity, anchors, order).tolist() == want
+    assert containment_kernels.rarest_rows(owner, value, rarity, anchors, order).tolist() == want
 
 
 def test_the_real_pages_anchors_are_the_same_compiled_and_in_numpy(monkeypatch) -> None:
@@ -295,7 +295,7 @@ def test_the_real_pages_anchors_are_the_same_compiled_and_in_numpy(monkeypatch) 
     assert rarity.max() > 2  # shared chrome among them
     for anchors in (1, 4):
         args = (owner, samples.values, rarity, anchors, np.empty(0, dtype=np.int64))
-        chosen = containment_kernels.rarest_samples(*args)
+        chosen = containment_kernels.rarest_rows(*args)
         assert chosen.tolist() == containment.plain_rarest_rows(*args).tolist()
         assert len(chosen) == anchors * np.count_nonzero(samples.counts() >= anchors)
         rows = containment_kernels.equal_value_rows(samples.values[chosen], samples.values)

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dedup.decide.clusters import build_clusters
 from dedup.engine.local import RunOptions, clean_paths
 from dedup.match.documents import CorpusOptions, exact_matches, near_matches
@@ -148,9 +151,37 @@ def test_numpy_banding_finds_exactly_datasketchs_candidates() -> None:
     texts += [article(ENGLISH[i:] + ENGLISH[:i]) for i in range(1, 5)]
     sketches = sketch(texts)
     sizes = sketches.sizes.tolist()
-    ours = set(lsh_candidates(sketches.signatures, sizes, CorpusOptions()))
-    theirs = set(lsh_candidates(sketches.signatures, sizes, CorpusOptions(lsh_backend="datasketch")))
+    ours = set(map(tuple, lsh_candidates(sketches.signatures, sizes, CorpusOptions()).tolist()))
+    theirs = set(map(tuple, lsh_candidates(sketches.signatures, sizes, CorpusOptions(lsh_backend="datasketch")).tolist()))
     assert ours == theirs and len(ours) >= 5
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), min_size=0, max_size=14))
+def test_band_candidates_come_each_once_where_first_shared(rows: list[tuple[int, int]]) -> None:
+    """Band by band, bucket by bucket in key order, pairs in order within a bucket, each where it first shares a band;
+    documents of size 0 take no part (signatures from few values, so that buckets are shared often)."""
+    from dedup.match.documents import lsh_candidates
+    from dedup.match.lsh import band_keys
+
+    import numpy as np
+
+    options = CorpusOptions()
+    perm = options.minhash.num_perm
+    signatures = np.array([[(v + k * (i % 3)) % 4 + 1 for k in range(perm)] for i, (_, v) in enumerate(rows)],
+                          dtype=np.uint64).reshape(-1, perm)
+    sizes = [size for size, _ in rows]
+    live = [d for d in range(len(rows)) if sizes[d] > 0]
+    want: list[tuple[int, int]] = []
+    if len(live) >= 2:
+        keys = band_keys(signatures[live], options.banding)
+        for band in range(keys.shape[1]):
+            for key in sorted(set(keys[:, band].tolist())):
+                members = [live[i] for i in range(len(live)) if keys[i, band] == key]
+                want += [(a, b) for i, a in enumerate(members) for b in members[i + 1:] if (a, b) not in want]
+    got = lsh_candidates(signatures, sizes, options)
+    assert got.dtype == np.int64 and got.shape == (len(want), 2)
+    assert [tuple(r) for r in got.tolist()] == want
 
 
 def test_small_document_is_not_called_contained_on_a_low_jaccard() -> None:

@@ -102,7 +102,7 @@ def test_bucketed_candidates_and_verification_give_the_single_machine_pairs() ->
     exact = {(m.first, m.second) for m in exact_matches(exact_keys, sizes)}
     assert {p for p, e in zip(pairs, distinct["exact"]) if e} == exact
     near = {p for p, e in zip(pairs, distinct["exact"]) if not e}
-    assert near == set(lsh_candidates(sketches.signatures, sizes, options)) - exact
+    assert near == set(map(tuple, lsh_candidates(sketches.signatures, sizes, options).tolist())) - exact
 
     by_pos = {int(p): i for i, p in enumerate(processed["pos"])}
     nears = {k: v[distinct["exact"] == 0] for k, v in distinct.items()}
@@ -115,7 +115,7 @@ def test_bucketed_candidates_and_verification_give_the_single_machine_pairs() ->
     }
     verified = verify_candidates(joined, options, params)
     found = {(index_of[int(a)], index_of[int(b)]) for a, b in zip(verified["a"], verified["b"])}
-    lsh = set(lsh_candidates(sketches.signatures, sizes, options))
+    lsh = set(map(tuple, lsh_candidates(sketches.signatures, sizes, options).tolist()))
     expected = {(m.first, m.second) for m in near_matches(sketches.signatures, sizes, exact_keys, options, sketches.samples)
                 if (m.first, m.second) in lsh}
     assert expected <= found

@@ -154,7 +154,7 @@ def equal_value_rows(asked, held):
 
 
 @njit(cache=True)
-def rarest_samples(owner, value, rarity, anchors, order):
+def rarest_rows(owner, value, rarity, anchors, order):
     """Rows of each owner's ``anchors`` rarest (ties to the smaller value, then the earlier row), by owner and then
     (rarity, value): what a stable sort by (owner, rarity, value) gives first for each owner.
 

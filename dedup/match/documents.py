@@ -151,28 +151,31 @@ def exact_matches(exact_keys: Sequence[int], sizes: Sequence[int]) -> list[Docum
     return matches
 
 
-def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: CorpusOptions) -> Iterator[tuple[int, int]]:
-    """Pairs (earlier, later) that share an LSH band, each once; empty documents take no part."""
+def lsh_candidates(signatures: np.ndarray, sizes: Sequence[int] | np.ndarray, options: CorpusOptions) -> np.ndarray:
+    """Rows (earlier, later) of the pairs that share an LSH band, each once (where it first shares one: band by band,
+    bucket by bucket in key order); empty documents take no part."""
     if options.lsh_backend == "datasketch":
-        yield from _datasketch_candidates(signatures, sizes, options)
-        return
+        return np.array(list(_datasketch_candidates(signatures, sizes, options)), dtype=np.int64).reshape(-1, 2)
     live = np.flatnonzero(np.asarray(sizes) > 0)
     if len(live) < 2:
-        return
+        return np.empty((0, 2), dtype=np.int64)
     keys = band_keys(signatures[live], options.banding)
-    seen: set[tuple[int, int]] = set()
+    documents = np.int64(len(sizes))
+    codes = []  # earlier * documents + later, band after band
     for band in range(keys.shape[1]):
-        order = np.argsort(keys[:, band], kind="stable")
+        order = np.argsort(keys[:, band], kind="stable")  # stable: a bucket's members come in ascending order
         column = keys[order, band]
         starts = np.flatnonzero(np.concatenate([[True], column[1:] != column[:-1]]))
-        ends = np.concatenate([starts[1:], [len(column)]])
-        for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
-            members = np.sort(live[order[start:end]]).tolist()
-            for i, first in enumerate(members):
-                for second in members[i + 1 :]:
-                    if (first, second) not in seen:
-                        seen.add((first, second))
-                        yield first, second
+        bucket_sizes = np.diff(np.append(starts, len(column)))
+        # each member pairs with the later members of its bucket: first with the second, third ..., then the second
+        later = np.repeat(bucket_sizes, bucket_sizes) - (np.arange(len(column)) - np.repeat(starts, bucket_sizes)) - 1
+        first = np.repeat(np.arange(len(column)), later)
+        second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+        codes.append(live[order[first]] * documents + live[order[second]])
+    every = np.concatenate(codes)
+    _, at = np.unique(every, return_index=True)
+    kept = every[np.sort(at)]
+    return np.stack([kept // documents, kept % documents], axis=1)
 
 
 def _datasketch_candidates(
