@@ -38,6 +38,7 @@ from dedup.segment.blocks import DocumentBlocks, document_blocks, is_structural
 NO_SITE = -1
 CHUNK_DOCUMENTS = 4096  # documents whose line keys are looked up at once (8 bytes a line, twice, while they are)
 PARAGRAPH = 1 << 62  # set in the key of a line of paragraph weight: such a line is chrome on one site only
+_KEY_BITS = PARAGRAPH - 1  # the bits of a line's hash that its key keeps
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,6 @@ def _countable(blocks: DocumentBlocks, rule: BoilerplateRule) -> tuple[list[int]
         indexes.append(index)
         keys.append((xxh3_64_intdigest(letters.encode("utf-8", "surrogatepass")) & _KEY_BITS) | (PARAGRAPH if weight >= heavy else 0))
     return indexes, keys
-
-
-_KEY_BITS = PARAGRAPH - 1
 
 
 def site_key(site: str | None) -> int:

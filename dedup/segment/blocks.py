@@ -139,9 +139,10 @@ def document_blocks(
     for at in np.flatnonzero(weighed >= min_prose_weight).tolist():
         kinds[at] = _heavy_line_kind(bodies[at_line[at]], weights[at])
     markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns if _may_occur(p, text)]
-    for at, number in enumerate(at_line if markers else ()):
-        if any(m.match(bodies[number]) for m in markers):
-            kinds[at] = BlockKind.MARKER
+    if markers:
+        for at, number in enumerate(at_line):
+            if any(m.match(bodies[number]) for m in markers):
+                kinds[at] = BlockKind.MARKER
     first = bodies[at_line[0]].strip() if at_line else ""
     if "```" in text or "~~~" in text or first in ("---", "+++"):
         blank = bytearray(lines.blank.astype(np.uint8).tobytes())
@@ -153,7 +154,7 @@ def document_blocks(
     keys = lines.keys
     return DocumentBlocks(
         text, _offsets(lines.start[numbers]), _offsets(lines.end[numbers]), _offsets(lines.line_end[numbers]), kinds,
-        [keys[n] for n in at_line] if len(at_line) < len(keys) else list(keys), weights, lines, numbers,
+        [keys[n] for n in at_line], weights, lines, numbers,
     )
 
 
