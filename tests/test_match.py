@@ -222,3 +222,74 @@ def test_near_pairs_reach_every_exact_copy() -> None:
     matches = similar_pairs(keys, shingle_sets(keys, 5), np.ones(len(texts), dtype=bool), 0.7, 0.9)
     assert [(m.first, m.second) for m in matches] == [(0, 2), (0, 4), (2, 3), (2, 5), (3, 4), (4, 5)]
     assert {m.kind for m in matches} == {RemovalKind.NEAR}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 40),
+    st.integers(2, 34),
+    st.sampled_from([0.0, 0.3, 0.5, 0.7, 0.9, 1.0]),
+    st.booleans(),
+)
+def test_prefix_counts_are_every_pair_that_shares_enough(seed, n_units, max_posting, share, with_copies) -> None:
+    """The prefix kernel's pairs and counts are those of counting every pair, filtered; each shares what a brute force says.
+
+    Units draw their shingles from a small alphabet, so groups of every size up to past the
+    posting cap occur, and pairs share from one shingle to all of the smaller unit's.
+    """
+    from dedup.match import prefix_kernels
+
+    rng = np.random.default_rng(seed)
+    alphabet = rng.integers(0, 2**32, size=int(rng.integers(1, 60)), dtype=np.uint64)
+    units = [np.unique(rng.choice(alphabet, size=int(rng.integers(1, 30)))).astype(np.uint32) for _ in range(n_units)]
+    offsets = np.concatenate([[0], np.cumsum([len(u) for u in units])]).astype(np.int64)
+    sets = overlap.ShingleSets(np.concatenate(units), offsets)
+    eligible = rng.random(n_units) < 0.8
+    copies = rng.integers(1, 4, size=n_units).astype(np.int64) if with_copies else np.zeros(0, dtype=np.int64)
+    least = overlap.least_shared(sets.sizes, share)
+    (keys,) = list(overlap._postings(sets, eligible))
+    got = prefix_kernels.prefix_pair_counts(keys, copies, max_posting, sets.sizes, least)
+    want = overlap.plain_prefix_pair_counts(keys, copies, max_posting, sets.sizes, least)
+    assert (got[0].tolist(), got[1].tolist()) == (want[0].tolist(), want[1].tolist())
+    counted = {h: sum(int(copies[u]) if with_copies else 1 for u in range(n_units) if eligible[u] and h in set(units[u].tolist()))
+               for h in alphabet.astype(np.uint32).tolist()}
+    expected = {}
+    for a in range(n_units):
+        for b in range(a + 1, n_units):
+            if eligible[a] and eligible[b]:
+                shared = sum(1 for h in set(units[a].tolist()) & set(units[b].tolist()) if counted[h] <= max_posting)
+                if shared and shared >= least[min((len(units[a]), a), (len(units[b]), b))[1]]:
+                    expected[(a, b)] = shared
+    n = n_units
+    assert {(c // n, c % n): s for c, s in zip(got[0].tolist(), got[1].tolist())} == expected
+
+
+def test_least_shared_is_the_float_test_of_similar_pairs() -> None:
+    """The fewest shared shingles x with x / size ≥ share in float64, for every size to 5,000 and shares that round."""
+    sizes = np.arange(1, 5001)
+    for share in (0.0, 0.1, 0.28, 0.3, 0.56, 0.7, 0.7000000000000001, 0.9, 1 / 3, 1.0):  # 0.28 × 25 rounds up past 7
+        least = overlap.least_shared(sizes, share).tolist()
+        for size, x in zip(sizes.tolist(), least):
+            assert x == next(v for v in range(1, size + 1) if v / size >= share), (share, size)
+
+
+def test_similar_pairs_find_the_same_pairs_as_counting_every_pair_on_real_pages() -> None:
+    """Near and contained pairs of the real pages' lines, at several thresholds: the prefix filter leaves none out."""
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        pages = [json.loads(line)["text"] for line in f][:60]
+    found = 0
+    for page in pages:
+        keys = [normalise(line) for line in page.splitlines() if line.strip()]
+        sets = shingle_sets(keys, 5)
+        everything = np.ones(len(keys), dtype=bool)
+        for near, contained in ((0.7, 0.9), (0.5, None), (0.9, 0.6), (0.0, 0.0)):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(overlap, "prefix_pair_counts", overlap.plain_prefix_pair_counts)
+                patch.setattr(overlap, "least_shared", lambda sizes, share: np.ones(len(sizes), dtype=np.int64))
+                every = similar_pairs(keys, sets, everything, near, contained)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("DEDUP_KERNELS", "compiled")
+                assert similar_pairs(keys, sets, everything, near, contained) == every
+            found += len(every)
+    assert found > 1_000

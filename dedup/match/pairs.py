@@ -78,7 +78,10 @@ def similar_pairs(
         copies = np.ones(len(keys), dtype=np.int64)
         for unit, others in copies_of.items():
             copies[unit] += len(others)
-    first, second, shared = shared_shingle_counts(sets, representative, max_posting, copies)
+    # a near pair shares at least near_threshold of the larger unit, a contained one containment_threshold
+    # of the smaller: pairs sharing less of the smaller unit than either need not be counted
+    least_share = near_threshold if containment_threshold is None else min(near_threshold, containment_threshold)
+    first, second, shared = shared_shingle_counts(sets, representative, max_posting, copies, least_share)
     if len(first) == 0:
         return []
     sizes = sets.sizes
