@@ -248,10 +248,11 @@ def test_prefix_counts_are_every_pair_that_shares_enough(seed, n_units, max_post
     eligible = rng.random(n_units) < 0.8
     copies = rng.integers(1, 4, size=n_units).astype(np.int64) if with_copies else np.zeros(0, dtype=np.int64)
     least = overlap.least_shared(sets.sizes, share)
-    (keys,) = list(overlap._postings(sets, eligible))
+    keys = overlap._sorted_keys(sets, eligible)
     got = prefix_kernels.prefix_pair_counts(keys, copies, max_posting, sets.sizes, least)
-    want = overlap.plain_prefix_pair_counts(keys, copies, max_posting, sets.sizes, least)
-    assert (got[0].tolist(), got[1].tolist()) == (want[0].tolist(), want[1].tolist())
+    for passed in (keys, overlap._held_twice(keys)):  # shingles of one unit left in, or out
+        want = overlap.plain_prefix_pair_counts(passed, copies, max_posting, sets.sizes, least)
+        assert (got[0].tolist(), got[1].tolist()) == (want[0].tolist(), want[1].tolist())
     counted = {h: sum(int(copies[u]) if with_copies else 1 for u in range(n_units) if eligible[u] and h in set(units[u].tolist()))
                for h in alphabet.astype(np.uint32).tolist()}
     expected = {}

@@ -151,11 +151,7 @@ def _postings(sets: ShingleSets, eligible: np.ndarray) -> Iterator[np.ndarray]:
     sizes = sets.sizes
     total = int(sizes[eligible].sum())
     if total <= SHINGLES_PER_RANGE:
-        keys = sets.hashes[np.repeat(eligible, sizes)].astype(np.uint64)
-        keys <<= np.uint64(32)
-        chosen = np.flatnonzero(eligible)
-        keys |= np.repeat(chosen.astype(np.uint32), sizes[chosen])
-        yield _held_twice(keys)
+        yield _held_twice(_sorted_keys(sets, eligible))
         return
     bits = min(15, max(1, (-(-total // SHINGLES_PER_RANGE) - 1).bit_length()))
     part = (sets.hashes >> np.uint32(32 - bits)).astype(np.uint16)  # the range of each shingle's hash
@@ -169,12 +165,23 @@ def _postings(sets: ShingleSets, eligible: np.ndarray) -> Iterator[np.ndarray]:
         units -= 1
         keys |= units.view(np.uint64)
         del units
+        keys.sort()
         yield _held_twice(keys)
 
 
-def _held_twice(keys: np.ndarray) -> np.ndarray:
-    """``keys`` (hash << 32 | unit) sorted, keeping only hashes found more than once: in most text, few."""
+def _sorted_keys(sets: ShingleSets, eligible: np.ndarray) -> np.ndarray:
+    """Sorted ``hash << 32 | unit`` of all shingles of the eligible units, at once."""
+    sizes = sets.sizes
+    keys = sets.hashes[np.repeat(eligible, sizes)].astype(np.uint64)
+    keys <<= np.uint64(32)
+    chosen = np.flatnonzero(eligible)
+    keys |= np.repeat(chosen.astype(np.uint32), sizes[chosen])
     keys.sort()
+    return keys
+
+
+def _held_twice(keys: np.ndarray) -> np.ndarray:
+    """Sorted ``keys`` (hash << 32 | unit), keeping only hashes found more than once: in most text, few."""
     hashes, _ = _halves(keys)
     same = hashes[1:] == hashes[:-1]
     del hashes

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from dedup.kernel_tables import table_bits
-from dedup.match.kernels import _group
+from dedup.match.kernels import _group  # numba caches this module by its own file: clear it when _group changes
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
@@ -38,9 +38,10 @@ def prefix_pair_counts(keys, copies, max_posting, sizes, least):
     ``sizes`` orders the units (the smaller of a pair has the smaller size, then index);
     ``least[u]`` is what a pair whose smaller unit is u needs, and must not decrease with size.
 
-    ``keys``: sorted ``hash << 32 | unit`` of the shingles held more than once. A shingle is
-    countable when at most ``max_posting`` units hold it (each unit u counting ``copies[u]``
-    when ``copies`` is not empty), as in ``dedup.match.kernels.group_pair_counts``.
+    ``keys``: sorted ``hash << 32 | unit`` of the shingles held more than once (one held once
+    is never counted: leaving it in changes only the time). A shingle is countable when two to ``max_posting``
+    units hold it (each unit u counting ``copies[u]`` when ``copies`` is not empty), as in
+    ``dedup.match.kernels.group_pair_counts``.
     """
     n = len(keys)
     n_units = len(sizes)
