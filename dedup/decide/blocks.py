@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 
 from dedup.match.pairs import UnitMatch
 from dedup.match.sections import RepeatedSection
@@ -52,7 +54,7 @@ class CoverageIndex:
         Tiny sentences have too few shingles to judge by share, and a short unique
         remark ("Read more.", a date) is still content that must not vanish.
         """
-        host = self.block_sets.of(by)
+        host = np.sort(self.block_sets.of(by))  # sets keep their hashes in text order
         for sentence in self.sentences_of_block[block]:
             if self.sentence_weights[sentence] < self.min_weight:
                 if self.sentence_keys[sentence] not in self.block_keys[by]:

@@ -113,6 +113,19 @@ def minhash_legacy(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np
     return out
 
 
+def distinct_runs(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's distinct hashes where they first occur, run after run, and how many each run has."""
+    n_runs = len(offsets) - 1
+    runs = np.repeat(np.arange(n_runs, dtype=np.uint64), np.diff(offsets))
+    keys = (runs << np.uint64(32)) | hashes.astype(np.uint64)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    at = np.sort(order[first])
+    return hashes[at], np.bincount(runs[at].astype(np.int64), minlength=n_runs).astype(np.int64)
+
+
 def distinct_counts(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Number of distinct hashes in each run ``hashes[offsets[d]:offsets[d+1]]`` (set sizes for containment)."""
     n_docs = len(offsets) - 1

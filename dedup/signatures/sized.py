@@ -8,6 +8,9 @@ the real pages, 0.2 s numba import and 0.35 s to load both of its signatures fro
 the MinHash reduction at 220 M (legacy: 90 M) shingle·permutations a second plain against
 about 1 s to compile. Shingle-set sizes: numpy sorts 61 M hashes a second (batches of 64 corpus
 documents), the kernel counts 204 M against 0.75 s to compile and 0.006 s to load (2026-12-03).
+Shingle sets in order of first occurrence: the numpy twin (a stable sort) keeps 23 M hashes a
+second on the real pages' blocks and sentences, the kernel 210 M, against 0.62 s to compile and
+0.004 s to load (2026-12-03).
 """
 from __future__ import annotations
 
@@ -24,3 +27,5 @@ minhash_legacy = sized_kernel(_KERNELS, "minhash_legacy", plain.minhash_legacy,
                               work=lambda hashes, offsets, a, b: len(hashes) * len(a), cold=120_000_000, warm=25_000_000)
 distinct_counts = sized_kernel("dedup.signatures.count_kernels", "distinct_counts", plain.distinct_counts,
                                work=lambda hashes, offsets: len(hashes), cold=45_000_000, warm=400_000)
+distinct_runs = sized_kernel("dedup.signatures.count_kernels", "distinct_runs", plain.distinct_runs,
+                             work=lambda hashes, offsets: len(hashes), cold=14_000_000, warm=100_000)
