@@ -229,7 +229,7 @@ def test_near_pairs_reach_every_exact_copy() -> None:
     st.integers(0, 2**32 - 1),
     st.integers(1, 40),
     st.integers(2, 34),
-    st.sampled_from([0.0, 0.3, 0.5, 0.7, 0.9, 1.0]),
+    st.sampled_from([0.0, 0.28, 0.3, 0.5, 0.56, 0.7, 0.9, 1.0]),
     st.booleans(),
 )
 def test_prefix_counts_are_every_pair_that_shares_enough(seed, n_units, max_posting, share, with_copies) -> None:
@@ -249,10 +249,9 @@ def test_prefix_counts_are_every_pair_that_shares_enough(seed, n_units, max_post
     copies = rng.integers(1, 4, size=n_units).astype(np.int64) if with_copies else np.zeros(0, dtype=np.int64)
     least = overlap.least_shared(sets.sizes, share)
     keys = overlap._sorted_keys(sets, eligible)
-    got = prefix_kernels.prefix_pair_counts(keys, copies, max_posting, sets.sizes, least)
-    for passed in (keys, overlap._held_twice(keys)):  # shingles of one unit left in, or out
-        want = overlap.plain_prefix_pair_counts(passed, copies, max_posting, sets.sizes, least)
-        assert (got[0].tolist(), got[1].tolist()) == (want[0].tolist(), want[1].tolist())
+    got = prefix_kernels.prefix_pair_counts(keys, copies, max_posting, sets.sizes, share)
+    want = overlap.plain_prefix_pair_counts(keys, copies, max_posting, sets.sizes, share)
+    assert (got[0].tolist(), got[1].tolist()) == (want[0].tolist(), want[1].tolist())
     counted = {h: sum(int(copies[u]) if with_copies else 1 for u in range(n_units) if eligible[u] and h in set(units[u].tolist()))
                for h in alphabet.astype(np.uint32).tolist()}
     expected = {}
@@ -267,12 +266,16 @@ def test_prefix_counts_are_every_pair_that_shares_enough(seed, n_units, max_post
 
 
 def test_least_shared_is_the_float_test_of_similar_pairs() -> None:
-    """The fewest shared shingles x with x / size ≥ share in float64, for every size to 5,000 and shares that round."""
-    sizes = np.arange(1, 5001)
-    for share in (0.0, 0.1, 0.28, 0.3, 0.56, 0.7, 0.7000000000000001, 0.9, 1 / 3, 1.0):  # 0.28 × 25 rounds up past 7
+    """The fewest shared shingles x with x / size ≥ share in float64, numpy's and the kernel's, for every size to
+    3,000 and shares whose product with a size rounds up (0.28 × 25) or down (just above 1/3 × 3)."""
+    from dedup.match import prefix_kernels
+
+    sizes = np.arange(1, 3001)
+    shares = (0.0, 0.1, 0.28, 0.3, 0.56, 0.7, 0.7000000000000001, 0.9, 1 / 3, float(np.nextafter(1 / 3, 1)), 1.0)
+    for share in shares:
         least = overlap.least_shared(sizes, share).tolist()
         for size, x in zip(sizes.tolist(), least):
-            assert x == next(v for v in range(1, size + 1) if v / size >= share), (share, size)
+            assert x == next(v for v in range(1, size + 1) if v / size >= share) == prefix_kernels.least_shared(share, size)
 
 
 def test_similar_pairs_find_the_same_pairs_as_counting_every_pair_on_real_pages() -> None:

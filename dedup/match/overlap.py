@@ -45,13 +45,12 @@ def shared_shingle_counts(
     n_units = len(sets.offsets) - 1
     eligible = np.asarray(eligible, dtype=bool)
     copies = _NO_COPIES if copies is None else copies
-    least = least_shared(sets.sizes, least_share)
     if least_share > 0 and _in_one_range(sets, eligible) and max_posting < _MOST_HOLDERS:
-        codes, shared = prefix_pair_counts(next(_postings(sets, eligible)), copies, max_posting, sets.sizes, least)
+        codes, shared = prefix_pair_counts(_sorted_keys(sets, eligible), copies, max_posting, sets.sizes, least_share)
     else:
         codes, shared = _all_pair_counts(_postings(sets, eligible), copies, max_posting, n_units)
         if least_share > 0:
-            codes, shared = _enough(codes, shared, least)
+            codes, shared = _enough(codes, shared, least_shared(sets.sizes, least_share))
     return codes // n_units, codes % n_units, shared
 
 
@@ -69,11 +68,11 @@ def least_shared(sizes: np.ndarray, share: float) -> np.ndarray:
 
 
 def plain_prefix_pair_counts(
-    keys: np.ndarray, copies: np.ndarray, max_posting: int, sizes: np.ndarray, least: np.ndarray
+    keys: np.ndarray, copies: np.ndarray, max_posting: int, sizes: np.ndarray, share: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`dedup.match.prefix_kernels.prefix_pair_counts` in numpy: every pair counted, then filtered."""
-    codes, shared = _all_pair_counts(iter([keys]), copies, max_posting, len(sizes))
-    return _enough(codes, shared, least)
+    codes, shared = _all_pair_counts(iter([_held_twice(keys)]), copies, max_posting, len(sizes))
+    return _enough(codes, shared, least_shared(sizes, share))
 
 
 def _all_pair_counts(
@@ -136,7 +135,7 @@ group_pair_counts = sized_kernel(
 # compiling the kernel takes 5.5 s, loading it from numba's cache 0.013 s
 prefix_pair_counts = sized_kernel(
     "dedup.match.prefix_kernels", "prefix_pair_counts", plain_prefix_pair_counts,
-    work=lambda keys, copies, max_posting, sizes, least: len(keys), cold=40_000_000, warm=100_000,
+    work=lambda keys, copies, max_posting, sizes, share: len(keys), cold=40_000_000, warm=100_000,
 )
 
 
