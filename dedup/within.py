@@ -73,7 +73,8 @@ def clean_and_segment(text: str, options: CleanOptions | None = None) -> tuple[C
     options = options or CleanOptions()
     lines = document_lines(text)
     blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight, lines)
-    plain = blocks if options.min_block_weight == PROSE_WEIGHT and BlockKind.MARKER not in blocks.kinds else None
+    markers = [b for b in blocks.unmatchable if blocks.kinds[b] is BlockKind.MARKER]
+    plain = blocks if options.min_block_weight == PROSE_WEIGHT and not markers else None
     if repeats_nothing(blocks, options):
         return CleanResult(text), plain
     current, settled = clean_once(text, options, blocks)
@@ -101,10 +102,15 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
     if not blocks:
         return CleanResult(text), True
-    matchable = [k in (BlockKind.PROSE, BlockKind.MINOR) for k in blocks.kinds]
-    block_keys = [key if ok else "" for key, ok in zip(blocks.keys, matchable)]
-    block_weights = [weight if ok else 0 for weight, ok in zip(blocks.weights, matchable)]
-    prose = np.array([k is BlockKind.PROSE for k in blocks.kinds], dtype=bool)
+    matchable = [True] * len(blocks)
+    for b in blocks.unmatchable:
+        matchable[b] = False
+    block_keys, block_weights = blocks.keys, blocks.weights
+    if blocks.unmatchable:
+        block_keys = [key if ok else "" for key, ok in zip(blocks.keys, matchable)]
+        block_weights = [weight if ok else 0 for weight, ok in zip(blocks.weights, matchable)]
+    prose = np.zeros(len(blocks), dtype=bool)
+    prose[blocks.prose] = True
 
     sentences = document_sentences(blocks)
     stretches = (np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
@@ -157,7 +163,7 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         if kept != drop.kept:
             block_drops[block] = replace(drop, kept=kept)
 
-    markers = [] if options.keep_markers else [b for b, k in enumerate(blocks.kinds) if k is BlockKind.MARKER]
+    markers = [] if options.keep_markers else [b for b in blocks.unmatchable if blocks.kinds[b] is BlockKind.MARKER]
     removals = block_removals(text, blocks, block_drops, markers) + sentence_removals(sentences, sentence_drops)
     removals.sort(key=lambda r: r.start)
     unresolved = any(

@@ -297,3 +297,16 @@ def test_similar_pairs_find_the_same_pairs_as_counting_every_pair_on_real_pages(
                 assert similar_pairs(keys, sets, everything, near, contained) == every
             found += len(every)
     assert found > 1_000
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.integers(0, 2**32 - 1), max_size=20), st.booleans()), max_size=30))
+def test_compiled_unit_keys_are_the_numpy_ones(units) -> None:
+    from dedup.match import prefix_kernels
+
+    hashes = np.array([h for own, _ in units for h in own], dtype=np.uint32)
+    offsets = np.concatenate([[0], np.cumsum([len(own) for own, _ in units])]).astype(np.int64)
+    eligible = np.array([ok for _, ok in units], dtype=bool)
+    got = prefix_kernels.unit_keys(hashes, offsets, eligible).tolist()
+    assert got == overlap.plain_unit_keys(hashes, offsets, eligible).tolist()
+    assert got == [h << 32 | u for u, (own, ok) in enumerate(units) if ok for h in own]

@@ -170,13 +170,27 @@ def _postings(sets: ShingleSets, eligible: np.ndarray) -> Iterator[np.ndarray]:
 
 def _sorted_keys(sets: ShingleSets, eligible: np.ndarray) -> np.ndarray:
     """Sorted ``hash << 32 | unit`` of all shingles of the eligible units, at once."""
-    sizes = sets.sizes
-    keys = sets.hashes[np.repeat(eligible, sizes)].astype(np.uint64)
+    keys = unit_keys(sets.hashes, sets.offsets, eligible)
+    keys.sort()
+    return keys
+
+
+def plain_unit_keys(hashes: np.ndarray, offsets: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """:func:`dedup.match.prefix_kernels.unit_keys` in numpy."""
+    sizes = np.diff(offsets)
+    keys = hashes[np.repeat(eligible, sizes)].astype(np.uint64)
     keys <<= np.uint64(32)
     chosen = np.flatnonzero(eligible)
     keys |= np.repeat(chosen.astype(np.uint32), sizes[chosen])
-    keys.sort()
     return keys
+
+
+# Measured 2026-12-03 (AMD EPYC, 2 cores; the real pages' blocks and sentences): numpy makes 150 M keys a
+# second, the kernel 260 M; compiling it takes 0.27 s, loading it from numba's cache 0.003 s
+unit_keys = sized_kernel(
+    "dedup.match.prefix_kernels", "unit_keys", plain_unit_keys,
+    work=lambda hashes, offsets, eligible: len(hashes), cold=40_000_000, warm=450_000,
+)
 
 
 def _held_twice(keys: np.ndarray) -> np.ndarray:

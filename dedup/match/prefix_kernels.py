@@ -137,3 +137,20 @@ def _grown(values, used):
     grown = np.empty(2 * len(values), dtype=values.dtype)
     grown[:used] = values[:used]
     return grown
+
+
+@njit(cache=True)
+def unit_keys(hashes, offsets, eligible):
+    """``hash << 32 | unit`` of every shingle of the eligible units, unit after unit (not sorted)."""
+    total = 0
+    for u in range(len(eligible)):
+        if eligible[u]:
+            total += offsets[u + 1] - offsets[u]
+    keys = np.empty(total, dtype=np.uint64)
+    k = 0
+    for u in range(len(eligible)):
+        if eligible[u]:
+            for p in range(offsets[u], offsets[u + 1]):
+                keys[k] = (np.uint64(hashes[p]) << _SHIFT) | np.uint64(u)
+                k += 1
+    return keys

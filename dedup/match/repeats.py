@@ -48,7 +48,7 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
 
     False never means something repeats, only that it was not ruled out.
     """
-    if not options.keep_markers and BlockKind.MARKER in blocks.kinds:
+    if not options.keep_markers and any(blocks.kinds[b] is BlockKind.MARKER for b in blocks.unmatchable):
         return False
     share = options.near_threshold
     if options.containment_threshold is not None:
@@ -56,7 +56,7 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
     scaled = math.floor(share * _SCALE)
     if scaled <= 0:
         return False
-    prose = [b for b, kind in enumerate(blocks.kinds) if kind is BlockKind.PROSE]
+    prose = blocks.prose
     if not prose:
         return True
     n = options.shingle_size

@@ -45,6 +45,8 @@ class DocumentBlocks(Sequence[Block]):
     kinds: list[BlockKind]  # a PROSE block's line is never markdown structure (is_structural): classifying checked
     keys: list[str]  # normalise of each block's line
     weights: list[int]  # content weight of each key
+    prose: list[int]  # the PROSE blocks, ascending: listed as they are classified, as each stage asks for them
+    unmatchable: list[int]  # the MARKER and PROTECTED blocks, ascending (most documents have none)
     lines: DocumentLines | None = None  # the document's lines, block i being line line_numbers[i]
     line_numbers: np.ndarray | None = None
 
@@ -136,25 +138,35 @@ def document_blocks(
     weights = weighed.tolist()
     bodies = _bodies(text, lines)
     kinds = [BlockKind.MINOR] * len(at_line)
+    prose = []
     for at in np.flatnonzero(weighed >= min_prose_weight).tolist():
-        kinds[at] = _heavy_line_kind(bodies[at_line[at]], weights[at])
+        kind = kinds[at] = _heavy_line_kind(bodies[at_line[at]], weights[at])
+        if kind is BlockKind.PROSE:
+            prose.append(at)
+    special = False  # some kind set below besides PROSE and MINOR
     markers = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in marker_patterns if _may_occur(p, text)]
     if markers:
         for at, number in enumerate(at_line):
             if any(m.match(bodies[number]) for m in markers):
                 kinds[at] = BlockKind.MARKER
+                special = True
     first = bodies[at_line[0]].strip() if at_line else ""
     if "```" in text or "~~~" in text or first in ("---", "+++"):
         blank = bytearray(lines.blank.astype(np.uint8).tobytes())
         fence = bytearray(_FENCE.match(body) is not None for body in bodies)
         protected = _protected_lines(blank, fence, bodies.__getitem__)
         kinds = [BlockKind.PROTECTED if number in protected else kind for kind, number in zip(kinds, at_line)]
+        special = special or bool(protected)
     if markers and BlockKind.MARKER in kinds:
         kinds = [_promoted_kind(i, kinds, bodies[n], weights[i], min_fragment_weight) for i, n in enumerate(at_line)]
+    unmatchable = []
+    if special:
+        prose = [i for i, kind in enumerate(kinds) if kind is BlockKind.PROSE]
+        unmatchable = [i for i, kind in enumerate(kinds) if kind is BlockKind.MARKER or kind is BlockKind.PROTECTED]
     keys = lines.keys
     return DocumentBlocks(
         text, _offsets(lines.start[numbers]), _offsets(lines.end[numbers]), _offsets(lines.line_end[numbers]), kinds,
-        [keys[n] for n in at_line], weights, lines, numbers,
+        [keys[n] for n in at_line], weights, prose, unmatchable, lines, numbers,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.model import Block, BlockKind, Sentence
+from dedup.model import Block, Sentence
 from dedup.segment.blocks import DocumentBlocks
 
 # flags of a character for the compiled splitter (dedup.segment.kernels)
@@ -84,7 +84,7 @@ class DocumentSentences:
 
 def document_sentences(blocks: DocumentBlocks) -> DocumentSentences:
     """The sentences of the prose blocks, numbered in document order (all blocks split in one call)."""
-    prose = np.array([i for i, kind in enumerate(blocks.kinds) if kind is BlockKind.PROSE], dtype=np.int64)
+    prose = np.array(blocks.prose, dtype=np.int64)
     at, start, end = blocks_sentence_bounds(blocks, prose)
     block = prose[at]
     firsts = np.searchsorted(block, np.arange(len(blocks) + 1), side="left").astype(np.int64)
