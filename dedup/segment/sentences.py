@@ -142,11 +142,15 @@ def abbreviation_points() -> tuple[np.ndarray, np.ndarray]:
 
 
 class _SentenceClasses:
-    """Each code point's flags for the kernel (``dedup.segment.kernels``), filled as characters are met."""
+    """Each code point's flags for the kernel (``dedup.segment.kernels``), filled as characters are met.
+
+    A code point not met yet holds ``_UNMET``, all eight flags: no character is both white
+    space and a word character, so no real one has that value, and one read of the table
+    both gives the flags and finds what is missing.
+    """
 
     def __init__(self) -> None:
-        self.flags = np.zeros(0x110000, dtype=np.uint8)
-        self.known = np.zeros(0x110000, dtype=bool)
+        self.flags = np.full(0x110000, _UNMET, dtype=np.uint8)
         self.fill(np.arange(128))
 
     def fill(self, points: np.ndarray) -> None:
@@ -156,16 +160,19 @@ class _SentenceClasses:
             for members, flag in _FLAGGED:
                 if char in members:
                     value |= flag
+            assert value != _UNMET
             self.flags[point] = value
-            self.known[point] = True
 
     def of(self, points: np.ndarray) -> np.ndarray:
-        unknown = ~self.known[points]
-        if unknown.any():
-            self.fill(np.unique(points[unknown]))
-        return self.flags[points]
+        flags = self.flags[points]
+        unmet = flags == _UNMET
+        if unmet.any():
+            self.fill(np.unique(points[unmet]))
+            flags = self.flags[points]
+        return flags
 
 
+_UNMET = 0xFF
 _WORD_CHAR = re.compile(r"\w")
 _FLAGGED = ((_OPENERS, OPENER), (_CLOSERS, CLOSER), (_TAIL, TAIL), (_AFTER_PERIOD, AFTER_PERIOD), (_QUOTATIVE, QUOTATIVE),
             (_RUN, RUN))
