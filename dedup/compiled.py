@@ -12,7 +12,11 @@ same result bit for bit, and :func:`sized_kernel` picks one per call:
   threshold is the work the plain version does in about the time compiling takes, so a run
   is never more than about twice as slow as with a warm cache (the ski-rental rule);
   when numba's cache already holds the kernel (found next to the kernel's module, or under
-  ``NUMBA_CACHE_DIR``) the much lower ``warm`` threshold applies, as loading is cheap.
+  ``NUMBA_CACHE_DIR``) the much lower ``warm`` threshold applies, as loading is cheap: the
+  plain work of numba's own set-up (some 0.45 s: its import, its compiler's first start)
+  and of loading the kernel. Once numba is set up in this process (by any kernel), one
+  more cached kernel loads in 3-15 ms (measured 2026-12-03), so a kernel that gives
+  ``loaded`` (the plain work of about 10 ms) switches from that much work on.
 
 ``DEDUP_KERNELS=compiled`` or ``=plain`` forces one side (benchmarks, comparisons).
 
@@ -28,6 +32,7 @@ import glob
 import importlib
 import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -35,16 +40,20 @@ from typing import Any
 class SizedKernel:
     """Calls ``plain`` or the compiled ``module.name`` by the work done so far (see the module doc)."""
 
-    def __init__(self, module: str, name: str, plain: Callable[..., Any], work: Callable[..., int], cold: int, warm: int):
+    def __init__(
+        self, module: str, name: str, plain: Callable[..., Any], work: Callable[..., int], cold: int, warm: int,
+        loaded: int | None = None,
+    ):
         self.module = module
         self.name = name
         self.plain = plain
         self.work = work
         self.cold = cold
         self.warm = warm
+        self.loaded = warm if loaded is None else loaded
         self.done = 0  # work units done by this kernel in this process
         self._compiled: Callable[..., Any] | None = None
-        self._threshold: int | None = None
+        self._cached: bool | None = None
 
     def __call__(self, *args: Any) -> Any:
         mode = os.environ.get("DEDUP_KERNELS", "auto")
@@ -63,9 +72,11 @@ class SizedKernel:
         return self._compiled
 
     def threshold(self) -> int:
-        if self._threshold is None:
-            self._threshold = self.warm if self.cached() else self.cold
-        return self._threshold
+        if self._cached is None:
+            self._cached = self.cached()
+        if not self._cached:
+            return self.cold
+        return self.loaded if "numba" in sys.modules else self.warm
 
     def cached(self) -> bool:
         """Whether numba's on-disk cache seems to hold this kernel: an index file of it, written after its source.
@@ -86,11 +97,13 @@ class SizedKernel:
 
 
 def sized_kernel(
-    module: str, name: str, plain: Callable[..., Any], *, work: Callable[..., int], cold: int, warm: int
+    module: str, name: str, plain: Callable[..., Any], *, work: Callable[..., int], cold: int, warm: int,
+    loaded: int | None = None,
 ) -> SizedKernel:
     """The kernel ``module.name`` (compiled with numba), or ``plain`` while the work is too small to repay it.
 
     ``work(*args)`` measures a call's work in any unit; ``cold`` and ``warm`` are the thresholds in
-    that unit without and with numba's cache holding the kernel.
+    that unit without and with numba's cache holding the kernel, ``loaded`` (``warm`` if not
+    given) with the cache holding it and numba already set up in this process.
     """
-    return SizedKernel(module, name, plain, work, cold, warm)
+    return SizedKernel(module, name, plain, work, cold, warm, loaded)

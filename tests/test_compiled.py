@@ -88,6 +88,29 @@ def test_a_sized_kernel_runs_plain_until_the_work_repays_compiling(monkeypatch) 
     assert fresh(1) == "compiled"
 
 
+def test_a_cached_kernel_switches_sooner_once_numba_is_set_up(monkeypatch) -> None:
+    """Before numba's import the warm threshold pays for its set-up too; after it, only loading the kernel."""
+    import sys
+
+    monkeypatch.setenv("DEDUP_KERNELS", "auto")
+    for numba_in, expected in ((False, ["plain", "plain", "plain", "compiled"]), (True, ["plain", "compiled", "compiled", "compiled"])):
+        kernel = sized_kernel("dedup.signatures.kernels", "ngram_hashes", lambda *args: "plain", work=lambda size: size,
+                              cold=1000, warm=100, loaded=10)
+        monkeypatch.setattr(kernel, "cached", lambda: True)
+        monkeypatch.setattr(kernel, "compiled", lambda: lambda *args: "compiled")
+        with monkeypatch.context() as patch:
+            if not numba_in:
+                patch.delitem(sys.modules, "numba", raising=False)
+            else:
+                patch.setitem(sys.modules, "numba", sys.modules.get("numba", object()))
+            assert [kernel(5), kernel(30), kernel(30), kernel(50)] == expected
+    cold = sized_kernel("dedup.signatures.kernels", "ngram_hashes", lambda *args: "plain", work=lambda size: size,
+                        cold=1000, warm=100, loaded=10)
+    monkeypatch.setattr(cold, "cached", lambda: False)
+    monkeypatch.setattr(cold, "compiled", lambda: lambda *args: "compiled")
+    assert cold(500) == "plain"  # not in numba's cache: compiling is what must pay off, set up or not
+
+
 def test_a_cache_index_older_than_the_kernels_source_is_of_another_version(tmp_path, monkeypatch) -> None:
     """After an upgrade or an edit numba compiles again, whatever index files of the old source are left."""
     kernel = sized_kernel("dedup.signatures.kernels", "not_in_any_cache", plain.minhash_legacy, work=len, cold=2, warm=1)

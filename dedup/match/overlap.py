@@ -132,10 +132,10 @@ group_pair_counts = sized_kernel(
 )
 
 # Measured 2026-12-03 (AMD EPYC, 2 cores; the real pages' lines): the numpy twin counts 8.5 M keys a second;
-# compiling the kernel takes 5.5 s, loading it from numba's cache 0.013 s
+# compiling the kernel takes 5.5 s, loading it from numba's cache 0.45 s (numba's own set-up), 0.013 s once set up
 prefix_pair_counts = sized_kernel(
     "dedup.match.prefix_kernels", "prefix_pair_counts", plain_prefix_pair_counts,
-    work=lambda keys, copies, max_posting, sizes, share: len(keys), cold=40_000_000, warm=100_000,
+    work=lambda keys, copies, max_posting, sizes, share: len(keys), cold=40_000_000, warm=3_800_000, loaded=100_000,
 )
 
 
@@ -186,10 +186,11 @@ def plain_unit_keys(hashes: np.ndarray, offsets: np.ndarray, eligible: np.ndarra
 
 
 # Measured 2026-12-03 (AMD EPYC, 2 cores; the real pages' blocks and sentences): numpy makes 150 M keys a
-# second, the kernel 260 M; compiling it takes 0.27 s, loading it from numba's cache 0.003 s
+# second, the kernel 260 M; compiling it takes 0.27 s once numba is set up (0.45 s more before), loading it
+# from numba's cache 0.003 s once set up
 unit_keys = sized_kernel(
     "dedup.match.prefix_kernels", "unit_keys", plain_unit_keys,
-    work=lambda hashes, offsets, eligible: len(hashes), cold=40_000_000, warm=450_000,
+    work=lambda hashes, offsets, eligible: len(hashes), cold=100_000_000, warm=70_000_000, loaded=450_000,
 )
 
 

@@ -188,9 +188,9 @@ def _key_counts(key_points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 # Measured 2026-12-02 (AMD EPYC, 2 cores; the real pages): numpy's passes take 28 M characters a second, the
-# kernel 135 M; compiling it takes 1.55 s, loading it from numba's cache 0.4 s
+# kernel 135 M; compiling it takes 1.55 s, loading it from numba's cache 0.4 s (a few ms once numba is set up)
 simple_lines = sized_kernel("dedup.segment.line_kernels", "simple_lines", plain_simple_lines,
-                            work=lambda points, *_: len(points), cold=40_000_000, warm=11_000_000)
+                            work=lambda points, *_: len(points), cold=40_000_000, warm=11_000_000, loaded=280_000)
 
 
 def _split(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
