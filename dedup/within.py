@@ -18,7 +18,7 @@ from dedup.decide.sentences import choose_sentence_drops, protected_sentences
 from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.repeats import repeats_nothing
 from dedup.match.sections import chain_sections
-from dedup.model import BlockKind, CleanOptions, CleanResult, Removal
+from dedup.model import CleanOptions, CleanResult, Removal
 from dedup.segment.blocks import PROSE_WEIGHT, DocumentBlocks, document_blocks
 from dedup.segment.lines import document_lines
 from dedup.segment.normalise import content_weight, normalise
@@ -73,8 +73,7 @@ def clean_and_segment(text: str, options: CleanOptions | None = None) -> tuple[C
     options = options or CleanOptions()
     lines = document_lines(text)
     blocks = document_blocks(text, options.marker_patterns, options.min_block_weight, options.min_fragment_weight, lines)
-    markers = [b for b in blocks.unmatchable if blocks.kinds[b] is BlockKind.MARKER]
-    plain = blocks if options.min_block_weight == PROSE_WEIGHT and not markers else None
+    plain = blocks if options.min_block_weight == PROSE_WEIGHT and not blocks.markers else None
     if repeats_nothing(blocks, options):
         return CleanResult(text), plain
     current, settled = clean_once(text, options, blocks)
@@ -163,7 +162,7 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         if kept != drop.kept:
             block_drops[block] = replace(drop, kept=kept)
 
-    markers = [] if options.keep_markers else [b for b in blocks.unmatchable if blocks.kinds[b] is BlockKind.MARKER]
+    markers = [] if options.keep_markers else blocks.markers
     removals = block_removals(text, blocks, block_drops, markers) + sentence_removals(sentences, sentence_drops)
     removals.sort(key=lambda r: r.start)
     unresolved = any(

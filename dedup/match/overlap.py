@@ -10,7 +10,10 @@ Memory stays a few bytes per shingle, whatever the size of the document: the ind
 built for one range of hash values at a time (sorting takes 8 bytes per shingle), and the
 pairs are counted a million at a time (a passage repeated a few dozen times lists up to
 ``max_posting / 2`` pairs per shingle, far more than the distinct pairs they add up to; the
-compiled count's table takes 32 bytes a pair).
+compiled count's table takes 32 bytes a pair). The prefix filter, for units whose shingles
+fit in one range (``SHINGLES_PER_RANGE``, 4 M), takes up to 36 bytes a shingle (the sorted
+keys, and per countable shingle its group and its place in its unit's order): at most
+some 150 MB, for a document of 4 MB of prose.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ SHINGLES_PER_RANGE = 1 << 22
 PAIRS_PER_BATCH = 1 << 20
 _NOT_HELD = np.uint16(0xFFFF)
 _NO_COPIES = np.zeros(0, dtype=np.int64)
-_MOST_HOLDERS = 1 << 24  # holder counts sort beside key indexes in the prefix kernel
+_MOST_HOLDERS = 1 << 24  # holder counts sort beside group indexes in the prefix kernel
 
 
 def shared_shingle_counts(

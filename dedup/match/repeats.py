@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.model import BlockKind, CleanOptions
+from dedup.model import CleanOptions
 from dedup.segment.blocks import DocumentBlocks
 from dedup.segment.normalise import content_weight, normalise
 from dedup.segment.sentences import blocks_sentence_bounds, sentence_spans
@@ -48,7 +48,7 @@ def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
 
     False never means something repeats, only that it was not ruled out.
     """
-    if not options.keep_markers and any(blocks.kinds[b] is BlockKind.MARKER for b in blocks.unmatchable):
+    if not options.keep_markers and blocks.markers:
         return False
     share = options.near_threshold
     if options.containment_threshold is not None:

@@ -45,7 +45,7 @@ class DocumentBlocks(Sequence[Block]):
     kinds: list[BlockKind]  # a PROSE block's line is never markdown structure (is_structural): classifying checked
     keys: list[str]  # normalise of each block's line
     weights: list[int]  # content weight of each key
-    prose: list[int]  # the PROSE blocks, ascending: listed as they are classified, as each stage asks for them
+    prose: list[int]  # the PROSE blocks, ascending: listed as they are classified, since every stage asks for them
     unmatchable: list[int]  # the MARKER and PROTECTED blocks, ascending (most documents have none)
     lines: DocumentLines | None = None  # the document's lines, block i being line line_numbers[i]
     line_numbers: np.ndarray | None = None
@@ -58,6 +58,11 @@ class DocumentBlocks(Sequence[Block]):
             return [self[i] for i in range(*index.indices(len(self)))]
         index = range(len(self))[index]
         return Block(index, self.start[index], self.end[index], self.line_end[index], self.kinds[index], self.text_of(index))
+
+    @property
+    def markers(self) -> list[int]:
+        """The MARKER blocks, ascending."""
+        return [b for b in self.unmatchable if self.kinds[b] is BlockKind.MARKER]
 
     def text_of(self, index: int) -> str:
         return self.text[self.start[index] : self.end[index]]
