@@ -191,15 +191,19 @@ def test_shared_counts_are_exact_whatever_the_batching(texts, max_posting, batch
     assert (sets.hashes.tolist(), sets.offsets.tolist()) == (whole.hashes.tolist(), whole.offsets.tolist())
 
 
+def real_pages_line_keys(pages: int) -> list[list[str]]:
+    """The keys of the non-blank lines of each of the first ``pages`` real pages."""
+    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f][:pages]
+    return [[normalise(line) for line in text.splitlines() if line.strip()] for text in texts]
+
+
 def test_compiled_pair_counts_are_the_numpy_counts_on_real_pages() -> None:
     """Tens of thousands of pair codes, so the kernel's table probes past taken slots: codes, counts and stops agree."""
     from dedup.match import kernels
 
-    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
-        pages = [json.loads(line)["text"] for line in f][:40]
     probed = 0
-    for page in pages:
-        keys = [normalise(line) for line in page.splitlines() if line.strip()]
+    for keys in real_pages_line_keys(40):
         sets = shingle_sets(keys, 5)
         for held in overlap._postings(sets, np.ones(len(keys), dtype=bool)):
             for copies in (np.zeros(0, dtype=np.int64), np.arange(len(keys), dtype=np.int64) % 3 + 1):
@@ -280,11 +284,8 @@ def test_least_shared_is_the_float_test_of_similar_pairs() -> None:
 
 def test_similar_pairs_find_the_same_pairs_as_counting_every_pair_on_real_pages() -> None:
     """Near and contained pairs of the real pages' lines, at several thresholds: the prefix filter leaves none out."""
-    with gzip.open(Path(__file__).parent / "data" / "real_pages" / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
-        pages = [json.loads(line)["text"] for line in f][:60]
     found = 0
-    for page in pages:
-        keys = [normalise(line) for line in page.splitlines() if line.strip()]
+    for keys in real_pages_line_keys(60):
         sets = shingle_sets(keys, 5)
         everything = np.ones(len(keys), dtype=bool)
         for near, contained in ((0.7, 0.9), (0.5, None), (0.9, 0.6), (0.0, 0.0)):

@@ -21,39 +21,21 @@ _GOLDEN = np.uint32(0x9E3779B1)  # XXH32's first prime: multiplied in, its high 
 @njit(cache=True)
 def distinct_counts(hashes, offsets):
     """Number of distinct hashes in each run ``hashes[offsets[d]:offsets[d + 1]]``."""
-    documents = len(offsets) - 1
-    counts = np.zeros(documents, dtype=np.int64)
-    longest = 0
-    for d in range(documents):
-        longest = max(longest, offsets[d + 1] - offsets[d])
-    size = 1 << table_bits(longest)
-    keys = np.empty(size, dtype=np.uint32)
-    stamp = np.full(size, -1, dtype=np.int64)  # the document that filled a slot: no clearing between documents
-    for d in range(documents):
-        n = offsets[d + 1] - offsets[d]
-        bits = table_bits(n)
-        shift = np.uint32(32 - bits)
-        mask = (1 << bits) - 1
-        distinct = 0
-        for p in range(offsets[d], offsets[d + 1]):
-            h = hashes[p]
-            slot = np.int64(np.uint32(h * _GOLDEN) >> shift)
-            while stamp[slot] == d and keys[slot] != h:
-                slot = (slot + 1) & mask
-            if stamp[slot] != d:
-                stamp[slot] = d
-                keys[slot] = h
-                distinct += 1
-        counts[d] = distinct
-    return counts
+    return _distinct(hashes, offsets, False)[1]
 
 
 @njit(cache=True)
 def distinct_runs(hashes, offsets):
     """``(distinct, sizes)``: each run's distinct hashes where they first occur, run after run, and how many each has."""
+    return _distinct(hashes, offsets, True)
+
+
+@njit(cache=True, inline="always")
+def _distinct(hashes, offsets, keep):
+    """Each run's distinct hashes where they first occur (if ``keep``; else none) and how many each run has."""
     runs = len(offsets) - 1
     sizes = np.zeros(runs, dtype=np.int64)
-    distinct = np.empty(len(hashes), dtype=np.uint32)
+    distinct = np.empty(len(hashes) if keep else 0, dtype=np.uint32)
     longest = 0
     for r in range(runs):
         longest = max(longest, offsets[r + 1] - offsets[r])
@@ -74,7 +56,8 @@ def distinct_runs(hashes, offsets):
             if stamp[slot] != r:
                 stamp[slot] = r
                 keys[slot] = h
-                distinct[kept] = h
+                if keep:
+                    distinct[kept] = h
                 kept += 1
         sizes[r] = kept - first
-    return distinct[:kept], sizes
+    return distinct[: kept if keep else 0], sizes
