@@ -2,8 +2,8 @@
 
 ``dedup.match.pairs.similar_pairs`` keeps a pair only when the units share at least a
 share ``t`` of the smaller unit's shingles. Counting every pair of every shingle group (the
-kernel of ``dedup.match.kernels``) lists about five times as many pair occurrences as
-distinct pairs, and a thousand times as many as pass, on real pages: a navigation line
+kernel of ``dedup.match.kernels``) lists five times as many pair occurrences as distinct
+pairs on real pages, and those are a thousand times as many as pass: a navigation line
 shares common word pieces with dozens of others.
 
 The prefix filter of set-similarity joins finds the same pairs from a fraction of that.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
