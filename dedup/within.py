@@ -15,14 +15,14 @@ import numpy as np
 from dedup.decide.blocks import BlockDrop, CoverageIndex, choose_block_drops
 from dedup.decide.cuts import apply_removals, block_removals, sentence_removals
 from dedup.decide.sentences import choose_sentence_drops, protected_sentences
+from dedup.match.next_pass import MatchedUnits, SentenceCuts, next_pass_cuts_nothing
 from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.repeats import repeats_nothing
 from dedup.match.sections import chain_sections
 from dedup.model import CleanOptions, CleanResult, Removal
 from dedup.segment.blocks import PROSE_WEIGHT, DocumentBlocks, document_blocks
 from dedup.segment.lines import document_lines
-from dedup.segment.normalise import content_weight, normalise
-from dedup.segment.sentences import document_sentences
+from dedup.segment.sentences import document_sentences, sentence_keys_and_weights
 from dedup.signatures.shingles import shingle_sets
 
 
@@ -112,14 +112,7 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
     prose[blocks.prose] = True
 
     sentences = document_sentences(blocks)
-    stretches = (np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
-                 np.frombuffer(sentences.end, dtype=np.int64))
-    cut = blocks.stretch_keys_and_weights(*stretches)
-    if cut is not None:
-        sentence_keys, sentence_weights = cut
-    else:
-        sentence_keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
-        sentence_weights = [content_weight(k) for k in sentence_keys]
+    sentence_keys, sentence_weights = sentence_keys_and_weights(blocks, sentences)
 
     n = options.shingle_size
     block_sets = shingle_sets(block_keys, n)
@@ -170,6 +163,11 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         for m in block_matches
     )
     settled = not sentence_drops and not unresolved
+    if not settled and not unresolved and not block_drops:  # sentences cut, and nothing else
+        settled = next_pass_cuts_nothing(
+            blocks, sentences, MatchedUnits(block_sets, prose), MatchedUnits(sentence_sets, long_kept),
+            SentenceCuts([(r.start, r.end) for r in removals], sentence_matches, sentence_drops), options,
+        )
     return CleanResult(apply_removals(text, removals), tuple(removals)), settled
 
 

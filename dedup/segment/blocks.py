@@ -288,6 +288,11 @@ def _protected_lines(blank: bytearray, fence: bytearray, line: Callable[[int], s
     return protected
 
 
+def delimits_protected(line: str) -> bool:
+    """Whether a line could open or close front matter or fenced code (see :func:`_protected_lines`)."""
+    return line.strip() in ("---", "+++", "...") or _FENCE.match(line) is not None
+
+
 def is_structural(line: str) -> bool:
     """Whether a line is markdown structure: a heading, list item, table row, quote, HTML or image line."""
     return _STRUCTURAL.match(line) is not None

@@ -18,6 +18,7 @@ import numpy as np
 from dedup.compiled import sized_kernel
 from dedup.model import Block, Sentence
 from dedup.segment.blocks import DocumentBlocks
+from dedup.segment.normalise import content_weight, normalise
 
 # flags of a character for the compiled splitter (dedup.segment.kernels)
 SPACE = 1  # str.isspace: re's \s, what str.strip removes
@@ -92,6 +93,22 @@ def document_sentences(blocks: DocumentBlocks) -> DocumentSentences:
         array("q", block.tobytes()), array("q", start.tobytes()), array("q", end.tobytes()),
         BlockRanges(array("q", firsts.tobytes())),
     )
+
+
+def sentence_keys_and_weights(blocks: DocumentBlocks, sentences: DocumentSentences) -> tuple[list[str], list[int]]:
+    """The matching key (``normalise``) of every sentence and its ``content_weight``.
+
+    Cut from the line keys in a simple text (``dedup.segment.lines``), else normalised one by one.
+    """
+    cut = blocks.stretch_keys_and_weights(
+        np.frombuffer(sentences.block, dtype=np.int64), np.frombuffer(sentences.start, dtype=np.int64),
+        np.frombuffer(sentences.end, dtype=np.int64),
+    )
+    if cut is not None:
+        return cut
+    text = blocks.text
+    keys = [normalise(text[start:end]) for start, end in zip(sentences.start, sentences.end)]
+    return keys, [content_weight(k) for k in keys]
 
 
 def blocks_sentence_bounds(blocks: DocumentBlocks, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
