@@ -15,7 +15,7 @@ import numpy as np
 from dedup.decide.blocks import BlockDrop, CoverageIndex, choose_block_drops
 from dedup.decide.cuts import apply_removals, block_removals, sentence_removals
 from dedup.decide.sentences import choose_sentence_drops, protected_sentences
-from dedup.match.next_pass import MatchedUnits, SentenceCuts, next_pass_cuts_nothing
+from dedup.match.next_pass import MatchedUnits, PassCuts, next_pass_cuts_nothing
 from dedup.match.pairs import exact_pairs, similar_pairs
 from dedup.match.repeats import repeats_nothing
 from dedup.match.sections import chain_sections
@@ -163,10 +163,13 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         for m in block_matches
     )
     settled = not sentence_drops and not unresolved
-    if not settled and not unresolved and not block_drops:  # sentences cut, and nothing else
+    if not settled and not unresolved:  # sentences were cut
+        cuts = PassCuts(
+            [(r.start, r.end) for r in removals if r.unit == "sentence"], block_drops.keys(), block_matches,
+            sentence_matches, sentence_drops.keys(),
+        )
         settled = next_pass_cuts_nothing(
-            blocks, sentences, MatchedUnits(block_sets, prose), MatchedUnits(sentence_sets, long_kept),
-            SentenceCuts([(r.start, r.end) for r in removals], sentence_matches, sentence_drops), options,
+            blocks, sentences, MatchedUnits(block_sets, prose), MatchedUnits(sentence_sets, long_kept), cuts, options
         )
     return CleanResult(apply_removals(text, removals), tuple(removals)), settled
 

@@ -15,7 +15,6 @@ from dedup.match.next_pass import (
     MatchedUnits, _every_pair_lost_a_copy, _no_pair_appears, next_pass_cuts_nothing, plain_clean_holdings,
 )
 from dedup.match.pairs import UnitMatch
-from dedup.decide.sentences import SentenceDrop
 from dedup.model import RemovalKind
 from dedup.segment.blocks import document_blocks
 from dedup.segment.normalise import content_weight, normalise
@@ -167,6 +166,46 @@ def test_a_line_that_would_close_front_matter_once_cut_is_not_vouched_for() -> N
     assert result.text.endswith("\n---\n") and answers == [False]
 
 
+def test_a_first_line_of_dashes_left_first_is_not_vouched_for() -> None:
+    """The paragraph before a "---" line is dropped: front matter could start at it in the next pass."""
+    a, b, c, d, e, g = LONG[90:96]
+    text = f"{a}{b}\n\n---\n\n{c}{d}\n\n{a}{b}{e}\n\n{g}{c}\n"
+    answers: list[bool] = []
+
+    def vouch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        answers.append(next_pass_cuts_nothing(*args, **kwargs))
+        return answers[-1]
+
+    result, _ = passes_of(text, vouch)
+    assert sorted(r.unit for r in result.removals) == ["block", "sentence"]
+    assert result.text.startswith("---\n") and answers[0] is False
+
+
+def test_copies_dropped_can_bring_shared_shingles_under_max_posting() -> None:
+    """Two paragraphs of short sentences, a word apart, are hidden from each other by 34 copies of one of them.
+
+    Their shingles are held by more than 32 paragraphs, so they are not counted, until the
+    pass drops the copies; then the two are a near pair, and the next pass must be made.
+    """
+    short = [s for s in SENTENCES if 30 <= content_weight(normalise(s)) <= 45 and s.endswith("。")]
+    same = "".join(short[:4])
+    near = same.replace("です。", "だ。", 1)
+    a, b, c = LONG[100:103]
+    text = "\n\n".join([same, near] + [same + "雪。"] * 34 + [a + b, c + a]) + "\n"
+    result, log = passes_of(text, next_pass_cuts_nothing)
+    assert [asked for _, asked in log] == [True, False] and log[1][0] > 0
+    assert result == passes_of(text, lambda *a, **k: False)[0]
+
+
+def test_a_block_emptied_by_its_sentences_counts_its_pairs_as_lost() -> None:
+    """The third paragraph is two sentences of the first two: dropped whole; its pairs need no other pass."""
+    a, b, c, x, y, z, w = LONG[110:117]
+    text = f"{a}{x}\n\n{b}{y}\n\n{a}{b}\n\n{c}{z}\n\n{w}{c}\n"
+    result, log = passes_of(text, next_pass_cuts_nothing)
+    assert sorted(r.unit for r in result.removals) == ["block", "sentence"]
+    assert log == [(2, True)]
+
+
 def test_a_cut_that_makes_a_copy_is_found() -> None:
     """A touched unit whose key becomes a clean unit's is an exact pair, however common its shingles."""
     n = 5
@@ -211,11 +250,9 @@ def test_shingles_held_by_more_than_max_posting_units_are_not_counted() -> None:
 def test_a_large_group_of_copies_that_lost_its_first_is_not_vouched_for() -> None:
     """Past 16 copies only the pairs with the first are listed: two later copies may both stay."""
     star = [UnitMatch(0, k, RemovalKind.EXACT, 1.0) for k in range(1, 18)]
-    drop_first = {0: SentenceDrop(0, 1, RemovalKind.EXACT, 1.0)}
-    assert not _every_pair_lost_a_copy(star, drop_first)
-    drop_rest = {k: SentenceDrop(k, 0, RemovalKind.EXACT, 1.0) for k in range(1, 18)}
-    assert _every_pair_lost_a_copy(star, drop_rest)
-    assert not _every_pair_lost_a_copy(star[:3], {1: drop_rest[1]})
+    assert not _every_pair_lost_a_copy(star, {0})
+    assert _every_pair_lost_a_copy(star, set(range(1, 18)))
+    assert not _every_pair_lost_a_copy(star[:3], {1})
 
 
 def test_clean_holdings_compiled_and_plain_find_every_holder_also_where_low_bits_collide() -> None:

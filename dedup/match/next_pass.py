@@ -1,52 +1,52 @@
-"""Whether one more pass over a text that only lost sentences would cut anything, without making that pass.
+"""Whether one more pass over the text a pass left would cut anything, known without making that pass.
 
 Cleaning repeats its passes until one removes nothing (``dedup.within``), and that last pass
 costs as much as any: a 5 MB document's third pass took 150 ms to find nothing, after a
-second pass that had cut 12 sentences out of 1.5 MB. When a pass cut sentences and nothing
-else, all but the few lines it cut from are as they were, and so is what they pair with.
-This module proves from the pass's own shingle sets and those few lines, segmented again,
-that the next pass would remove nothing. False never means it would, only that it was not
-ruled out: then the pass is made.
+second pass that had cut 12 sentences out of 1.5 MB. A pass that cut sentences changed
+only the lines it cut from and the lines it dropped; the rest are as they were, and so is
+what they pair with. This module proves from the pass's own shingle sets, and those few
+lines segmented again, that the next pass would remove nothing. False never means it
+would, only that it was not ruled out: then the pass is made.
 
-The argument, for a pass over text T that cut sentences only (no block was dropped, no
-line is a marker, no block pair involved a prose block: the caller's conditions) giving T':
+The argument, for a pass over text T with no marker, in which every block pair with a
+prose side lost a copy (the caller's condition), giving T':
 
-1. T' has T's lines, but for the *touched* lines the cut sentences were in: a sentence's
+1. T' has T's lines but the dropped ones (a dropped block's cut takes its whole line and
+   the blank lines after it) and the *touched* lines, which lost sentences: a sentence's
    cut never crosses a line end and never empties its line (a block emptied by its
-   sentences is dropped as a block). Untouched lines keep their keys, weights and kinds,
-   blocks keep their numbers, and prose blocks their sentences: each of these is a function
-   of the line alone, or of the line and its neighbours being markers, which no line is
-   (an untouched one was not a marker in T; the touched ones are segmented again here, and
-   must not be), or of front matter and fences, which stay where they were if no touched
-   line can open or close one. The touched lines, segmented on their own, give exactly
-   their blocks and sentences in T'.
+   sentences is dropped). Every other line keeps its key, weight and kind, and a prose
+   line its sentences: each is a function of the line alone, or of its neighbours being
+   markers, which no line is (an untouched one was not one in T; the touched ones are
+   segmented again here, and must not be), or of front matter and fences, which stay
+   where they were unless a touched line can open or close one, or the first line left
+   is a "---" that front matter could now start at or reach further from. The touched
+   lines, segmented on their own, give exactly their blocks and sentences in T'.
 2. The next pass cuts only for a pair of prose blocks (a section needs one to anchor it),
    a pair of long sentences, or a marker. So it cuts nothing if no such pair is in T'.
-3. A pair of two *clean* units (not in a touched line): their shingle sets are those of
-   T, and whether they pair depends on the shingles they share that two to ``max_posting``
-   eligible units hold (exact copies counted). T had no such pair: no block pair involved
-   a prose block, and every sentence pair lost a copy in the pass, which a clean unit is
-   not (a group of more than ``_MAX_EXACT_GROUP`` equal keys only lists the pairs of its
-   first copy: if that copy was cut, the others are not all accounted for, so that case is
-   not ruled out). The holders of a shingle change only by the touched units' sets, so if
-   no shingle that two clean units hold crosses ``max_posting`` between T and T', no clean
-   pair appears.
-4. A pair with a touched unit (in T'): every pair, exact, near or contained, shares at
-   least min(near, containment threshold) of the smaller unit's shingles, counted or not.
-   Whole sets below that share with every other eligible unit rule it out.
+3. A pair of two *clean* units (in lines neither touched nor dropped): their shingle sets
+   are those of T, and whether they pair depends on the shingles they share that two to
+   ``max_posting`` eligible units hold (exact copies counted). T had no such pair: every
+   pair lost a copy (a sentence pair, a copy cut or in a dropped block), which a clean
+   unit is not. (A group of more than ``MAX_EXACT_GROUP`` equal keys only lists the pairs
+   of its first copy: if that copy was lost, the others are not all accounted for, so
+   that case is not ruled out.) A shingle's holders change only by the touched and dropped
+   units, so if no shingle two clean units hold crosses ``max_posting`` between T and T',
+   no clean pair appears.
+4. A pair with a touched unit (in T'): no exact copy of it (found by its rarest
+   shingle), and no other unit sharing min(near, containment threshold) of the smaller
+   one's counted shingles, as the next pass would count them, rules it out.
 """
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from dedup.compiled import sized_kernel
-from dedup.decide.sentences import SentenceDrop
-from dedup.match.pairs import _MAX_EXACT_GROUP, UnitMatch
-from dedup.model import CleanOptions, RemovalKind
+from dedup.match.pairs import MAX_EXACT_GROUP, UnitMatch
+from dedup.model import BlockKind, CleanOptions, RemovalKind
 from dedup.segment.blocks import DocumentBlocks, delimits_protected, document_blocks
 from dedup.segment.sentences import DocumentSentences, document_sentences, sentence_keys_and_weights
 from dedup.signatures.shingles import ShingleSets, shingle_sets
@@ -64,31 +64,40 @@ class MatchedUnits:
 
 
 @dataclass(frozen=True)
-class SentenceCuts:
-    """What a pass that cut only sentences did: the cut spans, and its sentences' pairs and drops."""
+class PassCuts:
+    """What a pass cut: the sentences' spans, the blocks dropped, and the pairs and sentence drops behind them."""
 
-    spans: Sequence[tuple[int, int]]  # (start, end) in the text, ascending
-    matches: Sequence[UnitMatch]
-    drops: Mapping[int, SentenceDrop]
+    sentence_spans: Sequence[tuple[int, int]]  # (start, end) in the text, ascending
+    dropped_blocks: Collection[int]
+    block_matches: Sequence[UnitMatch]
+    sentence_matches: Sequence[UnitMatch]
+    sentence_drops: Collection[int]  # the sentences cut from blocks that stay
 
 
 def next_pass_cuts_nothing(
     blocks: DocumentBlocks, sentences: DocumentSentences, block_units: MatchedUnits, sentence_units: MatchedUnits,
-    cuts: SentenceCuts, options: CleanOptions,
+    cuts: PassCuts, options: CleanOptions,
 ) -> bool:
     """True if a pass over ``blocks.text`` with ``cuts`` applied is known to remove nothing.
 
-    ``blocks``, ``sentences`` and the units are the pass's over ``blocks.text``, in which it
-    dropped no block, found no marker and no block pair with a prose side (see the module
-    docstring).
+    ``blocks``, ``sentences`` and the units are the pass's over ``blocks.text``, in which no
+    block pair with a prose side kept both copies (see the module docstring).
     """
     share = options.near_threshold
     if options.containment_threshold is not None:
         share = min(share, options.containment_threshold)
-    if share <= 0 or blocks.markers or not _every_pair_lost_a_copy(cuts.matches, cuts.drops):
+    dropped = cuts.dropped_blocks
+    if share <= 0 or blocks.markers:
         return False
-    touched = sorted({sentences.block[s] for s in cuts.drops})
-    bodies = _cut_lines(blocks, touched, cuts.spans)
+    lost_sentences = set(cuts.sentence_drops).union(*(sentences.of_block[b] for b in dropped))
+    prose = set(blocks.prose)
+    prose_matches = [m for m in cuts.block_matches if m.first in prose or m.second in prose]
+    if not (_every_pair_lost_a_copy(cuts.sentence_matches, lost_sentences) and _every_pair_lost_a_copy(prose_matches, dropped)):
+        return False
+    if dropped and _opens_front_matter(blocks, dropped):
+        return False
+    touched = sorted({sentences.block[s] for s in cuts.sentence_drops})
+    bodies = _cut_lines(blocks, touched, cuts.sentence_spans)
     if any(delimits_protected(body) for body in bodies):
         return False
     again = document_blocks("\n".join(bodies), options.marker_patterns, options.min_block_weight, options.min_fragment_weight)
@@ -97,28 +106,42 @@ def next_pass_cuts_nothing(
     again_sentences = document_sentences(again)
     keys, weights = sentence_keys_and_weights(again, again_sentences)
     n = options.shingle_size
-    prose = np.zeros(len(again), dtype=bool)
-    prose[again.prose] = True
-    touched_sentences = np.concatenate([np.arange(r.start, r.stop) for r in map(sentences.of_block.__getitem__, touched)])
+    again_prose = np.zeros(len(again), dtype=bool)
+    again_prose[again.prose] = True
+    gone_blocks = np.array(sorted(set(touched).union(dropped)), dtype=np.int64)
+    gone_sentences = np.concatenate(
+        [np.arange(r.start, r.stop, dtype=np.int64) for r in map(sentences.of_block.__getitem__, gone_blocks.tolist())]
+    )
     return _no_pair_appears(
-        block_units, np.array(touched, dtype=np.int64), MatchedUnits(shingle_sets(again.keys, n), prose),
-        share, options.max_posting,
+        block_units, gone_blocks, MatchedUnits(shingle_sets(again.keys, n), again_prose), share, options.max_posting,
     ) and _no_pair_appears(
-        sentence_units, touched_sentences.astype(np.int64),
+        sentence_units, gone_sentences,
         MatchedUnits(shingle_sets(keys, n), np.array(weights, dtype=np.int64) >= options.min_sentence_weight),
         share, options.max_posting,
     )
 
 
-def _every_pair_lost_a_copy(matches: Sequence[UnitMatch], drops: Mapping[int, SentenceDrop]) -> bool:
+def _every_pair_lost_a_copy(matches: Sequence[UnitMatch], lost: Collection[int]) -> bool:
     """Whether every listed pair lost a copy, and no group of equal keys too large to list whole lost its first."""
     exact_firsts: dict[int, int] = {}
     for match in matches:
-        if match.first not in drops and match.second not in drops:
+        if match.first not in lost and match.second not in lost:
             return False
         if match.kind is RemovalKind.EXACT:
             exact_firsts[match.first] = exact_firsts.get(match.first, 0) + 1
-    return not any(count >= _MAX_EXACT_GROUP and first in drops for first, count in exact_firsts.items())
+    return not any(count >= MAX_EXACT_GROUP and first in lost for first, count in exact_firsts.items())
+
+
+def _opens_front_matter(blocks: DocumentBlocks, dropped: Collection[int]) -> bool:
+    """Whether the first block left is a "---" or "+++" line that front matter is not made of already.
+
+    It may open front matter once the blocks before it are gone, or close one more lines
+    away than the 400 looked at, once lines in between are gone.
+    """
+    first = next((b for b in range(len(blocks)) if b not in dropped), None)
+    if first is None or blocks.kinds[first] is BlockKind.PROTECTED:
+        return False
+    return blocks.text_of(first).strip() in ("---", "+++")
 
 
 def _cut_lines(blocks: DocumentBlocks, touched: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[str]:

@@ -16,7 +16,7 @@ from dedup.match.overlap import shared_shingle_counts
 from dedup.model import RemovalKind
 from dedup.signatures.shingles import ShingleSets
 
-_MAX_EXACT_GROUP = 16
+MAX_EXACT_GROUP = 16
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def exact_pairs(keys: Sequence[str], eligible: Sequence[bool] | np.ndarray) -> l
     matches: list[UnitMatch] = []
     for first in sorted(groups):  # keys in order of first occurrence
         members = groups[first]
-        if len(members) <= _MAX_EXACT_GROUP:
+        if len(members) <= MAX_EXACT_GROUP:
             pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
         else:
             pairs = [(members[0], b) for b in members[1:]]
