@@ -47,6 +47,9 @@ def make_options(**overrides: Any) -> CleanOptions:
 
 
 _MAX_PASSES = 4
+# Shorter texts make the next pass rather than prove it would cut nothing: a pass costs about 0.1 µs a
+# character, the proof 0.4-1.5 ms whatever the size (measured 2026-12-04, Intel Xeon, generated articles)
+_VOUCHED_FROM = 30_000
 
 
 def clean_document(text: str, options: CleanOptions | None = None) -> CleanResult:
@@ -163,7 +166,7 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
         for m in block_matches
     )
     settled = not sentence_drops and not unresolved
-    if not settled and not unresolved:  # sentences were cut
+    if not settled and not unresolved and len(text) >= _VOUCHED_FROM:  # sentences were cut
         cuts = PassCuts(
             [(r.start, r.end) for r in removals if r.unit == "sentence"], block_drops.keys(), block_matches,
             sentence_matches, sentence_drops.keys(),

@@ -80,8 +80,12 @@ def cascading_document(seed: int) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
-def passes_of(text: str, vouch: Callable[..., bool]) -> tuple[object, list[tuple[int, bool]]]:
-    """The cleaning of ``text`` with ``vouch`` as the certificate, and per pass: its cuts, whether it was asked."""
+def passes_of(text: str, vouch: Callable[..., bool], vouched_from: int = 0) -> tuple[object, list[tuple[int, bool]]]:
+    """The cleaning of ``text`` with ``vouch`` as the certificate, and per pass: its cuts, whether it was asked.
+
+    The certificate is asked from ``vouched_from`` characters on (cleaning asks it only of
+    long texts, where it costs less than a pass; these texts are short).
+    """
     log: list[tuple[int, bool]] = []
     asked = [False]
     clean_once = within.clean_once
@@ -99,6 +103,7 @@ def passes_of(text: str, vouch: Callable[..., bool]) -> tuple[object, list[tuple
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(within, "clean_once", counted)
         patch.setattr(within, "next_pass_cuts_nothing", spy)
+        patch.setattr(within, "_VOUCHED_FROM", vouched_from)
         result = within.clean_document(text)
     return result, log
 
@@ -135,6 +140,14 @@ def test_a_pass_that_only_cut_sentences_settles_the_article() -> None:
     assert log == [(len(result.removals), True)]
     assert result.removals and all(r.unit == "sentence" for r in result.removals)
     assert result == passes_of(text, lambda *a, **k: False)[0]
+
+
+def test_a_short_text_makes_the_next_pass_instead() -> None:
+    a, b, c, d = LONG[10:14]
+    text = f"{a}{b}\n\n{c}{a}\n\n{d}{b}{c}\n"
+    result, log = passes_of(text, next_pass_cuts_nothing, within._VOUCHED_FROM)
+    assert [asked for _, asked in log] == [False, False]
+    assert result == passes_of(text, next_pass_cuts_nothing)[0]
 
 
 def test_a_line_that_would_open_a_fence_once_cut_is_not_vouched_for() -> None:
