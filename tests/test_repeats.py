@@ -124,3 +124,19 @@ def test_prose_keys_hashed_in_the_kernel_give_what_the_keys_as_strings_give_on_r
             assert _same_share(compiled, plain)
             dense += len(compiled[1])
     assert dense > 100  # the stretch test was reached, and found lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=12), min_size=1, max_size=8), st.booleans())
+def test_two_units_alike_compiled_and_plain_agree_and_find_copies(units: list[list[int]], copy: bool) -> None:
+    """Copies of a unit (the same hashes, in any order) are always found; kernel and twin say the same."""
+    from dedup.match import kernels
+
+    if copy and units[0]:
+        units = units + [units[0][::-1]]
+    hashes = np.array([h for unit in units for h in unit], dtype=np.uint32)
+    offsets = np.concatenate([[0], np.cumsum([len(unit) for unit in units])]).astype(np.int64)
+    compiled, plain = kernels._two_units_alike(hashes, offsets), repeats._two_units_alike(hashes, offsets)
+    assert compiled == plain
+    if copy and units[0]:
+        assert compiled

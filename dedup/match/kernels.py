@@ -201,6 +201,8 @@ def _put_utf8(data, at, point):
 @njit(cache=True, inline="always")
 def _share_test(hashes, offsets, least, scaled, scale, stretches):
     """The body of :func:`repeated_share_units`."""
+    if _two_units_alike(hashes, offsets):  # a unit all of whose positions repeat: no need to look further
+        return True, np.empty(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
     repeated = _repeated(hashes)
     units = len(offsets) - 1
     dense = np.empty(0, dtype=np.int64)
@@ -241,6 +243,33 @@ def _share_test(hashes, offsets, least, scaled, scale, stretches):
             dense[k] = u
             k += 1
     return False, dense, repeated
+
+
+@njit(cache=True)
+def _two_units_alike(hashes, offsets):
+    """Whether two non-empty units have the same size and the same sum of hashes, as copies of one text have.
+
+    A document that repeats a paragraph shows it here, in one pass over the hashes and a
+    sort of one number per unit, before the table of every position (at 5 MB, some 40 ms
+    of cache misses) is built. Two different units alike only send the text the long way.
+    """
+    units = len(offsets) - 1
+    prints = np.empty(units, dtype=np.uint64)
+    count = 0
+    for u in range(units):
+        size = offsets[u + 1] - offsets[u]
+        if size == 0:
+            continue
+        total = np.uint64(0)
+        for p in range(offsets[u], offsets[u + 1]):
+            total += np.uint64(hashes[p])
+        prints[count] = total * np.uint64(1_000_003) + np.uint64(size)
+        count += 1
+    prints = np.sort(prints[:count])
+    for k in range(1, count):
+        if prints[k] == prints[k - 1]:
+            return True
+    return False
 
 
 @njit(cache=True)

@@ -80,6 +80,8 @@ def plain_repeated_share_units(
     hashes: np.ndarray, offsets: np.ndarray, least: np.ndarray, scaled: int, scale: int, stretches: bool
 ) -> tuple[bool, np.ndarray, np.ndarray]:
     """:func:`dedup.match.kernels.repeated_share_units` in numpy (``scale`` is ``_SCALE``): the same results."""
+    if _two_units_alike(hashes, offsets):
+        return True, np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool)
     repeated = _repeated_positions(hashes)
     if _any_share(repeated, offsets, scaled):
         return True, np.empty(0, dtype=np.int64), repeated
@@ -108,6 +110,15 @@ prose_repeated_share = sized_kernel(
     "dedup.match.kernels", "prose_repeated_share", plain_prose_repeated_share,
     work=lambda key_points, *_: len(key_points), cold=12_000_000, warm=1_300_000, loaded=43_000,  # 10 ms plain
 )
+
+
+def _two_units_alike(hashes: np.ndarray, offsets: np.ndarray) -> bool:
+    """``dedup.match.kernels._two_units_alike`` in numpy: two non-empty units of one size and one sum of hashes."""
+    sizes = np.diff(offsets)
+    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(hashes, dtype=np.uint64)])
+    full = sizes > 0
+    prints = (sums[offsets[1:]] - sums[offsets[:-1]])[full] * np.uint64(1_000_003) + sizes[full].astype(np.uint64)
+    return len(np.unique(prints)) < len(prints)
 
 
 def _repeated_positions(hashes: np.ndarray) -> np.ndarray:
