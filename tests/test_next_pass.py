@@ -12,7 +12,7 @@ import pytest
 
 import dedup.within as within
 from dedup.match.next_pass import (
-    MatchedUnits, _every_pair_lost_a_copy, _no_pair_appears, next_pass_cuts_nothing, plain_clean_holdings,
+    MatchedUnits, _every_pair_lost_a_copy, _no_pair_appears, next_pass_cuts_nothing, plain_holdings,
 )
 from dedup.match.pairs import UnitMatch
 from dedup.model import RemovalKind
@@ -268,23 +268,25 @@ def test_a_large_group_of_copies_that_lost_its_first_is_not_vouched_for() -> Non
     assert not _every_pair_lost_a_copy(star[:3], {1})
 
 
-def test_clean_holdings_compiled_and_plain_find_every_holder_also_where_low_bits_collide() -> None:
+def test_holdings_compiled_and_plain_find_every_holder_also_where_low_bits_collide() -> None:
     from dedup.match import next_pass_kernels
 
     sets = shingle_sets(SENTENCES[:400], 5)
     rng = np.random.default_rng(7)
-    looked_up = np.unique(rng.choice(sets.hashes, 300))
-    twins = (looked_up[:20] & np.uint32(0xFFFF)) | np.uint32(0xABCD0000)  # low bits of looked-up hashes
-    looked_up = rng.permutation(np.unique(np.concatenate([looked_up, twins])))  # in no order
+    gone = rng.choice(sets.hashes, 200)
+    twins = (gone[:20] & np.uint32(0xFFFF)) | np.uint32(0xABCD0000)  # low bits of looked-up hashes
+    new = np.concatenate([rng.choice(sets.hashes, 150), twins, gone[:30]])
     hashes = np.concatenate([sets.hashes, twins])
     offsets = np.append(sets.offsets, len(hashes))
     clean = rng.random(len(offsets) - 1) < 0.8
     clean[-1] = True
-    held = np.isin(hashes, looked_up) & np.repeat(clean, np.diff(offsets))
-    position_of = {h: i for i, h in enumerate(looked_up.tolist())}
-    expected_holder = np.searchsorted(offsets, np.flatnonzero(held), side="right") - 1
-    expected_which = [position_of[h] for h in hashes[held].tolist()]
-    for find in (plain_clean_holdings, next_pass_kernels.clean_holdings):
-        holder, which = find(hashes, offsets, clean, looked_up)
-        assert holder.tolist() == expected_holder.tolist()
-        assert which.tolist() == expected_which
+    first_met = list(dict.fromkeys(np.concatenate([gone, new]).tolist()))
+    place = {h: i for i, h in enumerate(first_met)}
+    held = np.isin(hashes, first_met) & np.repeat(clean, np.diff(offsets))
+    expected = (
+        first_met, [gone.tolist().count(h) for h in first_met], [new.tolist().count(h) for h in first_met],
+        [place[h] for h in new.tolist()], (np.searchsorted(offsets, np.flatnonzero(held), side="right") - 1).tolist(),
+        [place[h] for h in hashes[held].tolist()],
+    )
+    for find in (plain_holdings, next_pass_kernels.holdings):
+        assert tuple(a.tolist() for a in find(hashes, offsets, clean, gone, new)) == expected

@@ -175,19 +175,20 @@ def _no_pair_appears(
     new = np.flatnonzero(after.eligible & (after.sets.sizes > 0))
     gone_hashes, _ = _hashes_of(sets, gone)
     new_hashes, new_owner = _hashes_of(after.sets, new)
-    looked_up = np.unique(np.concatenate([gone_hashes, new_hashes]))
-    if not len(looked_up):
+    if not len(gone_hashes) and not len(new_hashes):
         return True
-    holder, which = clean_holdings(sets.hashes, sets.offsets, clean, looked_up)
+    looked_up, gone_holders, new_holders, new_index, holder, which = holdings(
+        sets.hashes, sets.offsets, clean, gone_hashes, new_hashes
+    )
     clean_holders = np.bincount(which, minlength=len(looked_up))
-    before_holders = clean_holders + np.bincount(np.searchsorted(looked_up, gone_hashes), minlength=len(looked_up))
-    after_holders = clean_holders + np.bincount(np.searchsorted(looked_up, new_hashes), minlength=len(looked_up))
+    before_holders = clean_holders + gone_holders
+    after_holders = clean_holders + new_holders
     if np.any((clean_holders >= 2) & ((before_holders <= max_posting) != (after_holders <= max_posting))):
         return False  # step 3: a shingle two clean units share is counted in one pass and not the other
     if not len(new):
         return True
     new_sizes = after.sets.sizes[new]
-    if _has_copy(sets, holder, which, after.sets, new, new_hashes, new_owner, looked_up, after_holders):
+    if _has_copy(sets, holder, which, after.sets, new, new_hashes, new_owner, new_index, looked_up, after_holders):
         return False
     # step 4, the pairs no exact copy is behind: shingles two to max_posting units hold, as the next pass counts
     counted = (after_holders >= 2) & (after_holders <= max_posting)
@@ -196,7 +197,7 @@ def _no_pair_appears(
     size = len(new)
     at_hit = counted[which]
     clean_pair, clean_shared = _shared_with_new(holder[at_hit], looked_up[which[at_hit]], ordered, owners, size)
-    at_new = counted[np.searchsorted(looked_up, new_hashes)]
+    at_new = counted[new_index]
     new_pair, new_shared = _shared_with_new(new_owner[at_new], new_hashes[at_new], ordered, owners, size)
     later = new_pair % size > new_pair // size  # each pair of new units once, and not a unit with itself
     sizes = sets.sizes
@@ -216,23 +217,24 @@ def _hashes_of(sets: ShingleSets, units: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _has_copy(
     sets: ShingleSets, holder: np.ndarray, which: np.ndarray, new_sets: ShingleSets, new: np.ndarray,
-    new_hashes: np.ndarray, new_owner: np.ndarray, looked_up: np.ndarray, holders: np.ndarray,
+    new_hashes: np.ndarray, new_owner: np.ndarray, new_index: np.ndarray, looked_up: np.ndarray, holders: np.ndarray,
 ) -> bool:
     """Whether a new unit's key is that of a clean unit (``holder`` holds ``looked_up[which]``) or of another new unit.
 
-    Equal keys have equal sets, so a clean copy holds the new unit's least held shingle and
-    has its size: only those clean units' sets are compared. Past ``_MOST_COPY_CHECKS`` of
-    them, a copy is not ruled out.
+    ``new_index``: where each of ``new_hashes`` is in ``looked_up``. Equal keys have equal
+    sets, so a clean copy holds the new unit's least held shingle and has its size: only
+    those clean units' sets are compared. Past ``_MOST_COPY_CHECKS`` of them, a copy is not
+    ruled out.
     """
     sizes = new_sets.sizes[new]
-    held = holders[np.searchsorted(looked_up, new_hashes)]
+    held = holders[new_index]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     least = np.flatnonzero(held == np.repeat(np.minimum.reduceat(held, starts), sizes))
     _, first = np.unique(new_owner[least], return_index=True)
     rarest, units = new_hashes[least[first]], new_owner[least[first]]  # one per new unit, in order
     order = np.argsort(rarest, kind="stable")
     is_rarest = np.zeros(len(looked_up), dtype=bool)
-    is_rarest[np.searchsorted(looked_up, rarest)] = True
+    is_rarest[new_index[least[first]]] = True
     at = is_rarest[which]
     pairs, _ = _shared_with_new(holder[at], looked_up[which[at]], rarest[order], units[order], len(new))
     clean, unit = pairs // len(new), pairs % len(new)
@@ -258,21 +260,27 @@ def _shared_with_new(
     return np.unique(np.repeat(units, per_hash) * size + partner, return_counts=True)
 
 
-def plain_clean_holdings(
-    hashes: np.ndarray, offsets: np.ndarray, clean: np.ndarray, looked_up: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`dedup.match.next_pass_kernels.clean_holdings` in numpy (``looked_up`` sorted here too): the same results.
+def plain_holdings(
+    hashes: np.ndarray, offsets: np.ndarray, clean: np.ndarray, gone: np.ndarray, new: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`dedup.match.next_pass_kernels.holdings` in numpy: the same results.
 
-    A table indexed by the low bits of a hash gives the index of the looked-up hash with
-    those bits, so one gather and one comparison find nearly all; the few whose bits two
-    looked-up hashes share are searched.
+    The clean units' holdings come from a table indexed by the low bits of a hash, giving
+    the index of the looked-up hash with those bits: one gather and one comparison find
+    nearly all; the few whose bits two looked-up hashes share are searched.
     """
-    order = np.argsort(looked_up, kind="stable")
-    ordered = looked_up[order]
+    both = np.concatenate([gone, new])
+    ordered, first, inverse = np.unique(both, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # the distinct shingles in the order first met
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    index = rank[inverse.reshape(-1)]
+    gone_count = np.bincount(index[: len(gone)], minlength=len(order))
+    new_count = np.bincount(index[len(gone) :], minlength=len(order))
     positions, at = _positions_of(hashes, ordered)
     holder = np.searchsorted(offsets, positions, side="right") - 1
     held = clean[holder]
-    return holder[held], order[at[held]]
+    return ordered[order], gone_count, new_count, index[len(gone) :], holder[held], rank[at[held]]
 
 
 def _positions_of(hashes: np.ndarray, looked_up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -301,9 +309,9 @@ def _positions_of(hashes: np.ndarray, looked_up: np.ndarray) -> tuple[np.ndarray
 
 
 # Measured 2026-12-04 (Intel Xeon, 2 cores; the 5 MB benchmark document's second pass, 1.45 M shingles a call): the
-# plain twin takes 167 M shingles a second, the kernel 500 M; compiling it takes 0.8 s, loading it from numba's
-# cache 0.24 s (numba set up too)
-clean_holdings = sized_kernel(
-    "dedup.match.next_pass_kernels", "clean_holdings", plain_clean_holdings,
-    work=lambda hashes, *_: len(hashes), cold=130_000_000, warm=70_000_000, loaded=1_600_000,  # 10 ms plain
+# plain twin takes 315 M shingles a second, the kernel 1.2 G; compiling it takes 1.1 s, loading it from numba's
+# cache 0.25 s (numba set up too)
+holdings = sized_kernel(
+    "dedup.match.next_pass_kernels", "holdings", plain_holdings,
+    work=lambda hashes, *_: len(hashes), cold=350_000_000, warm=140_000_000, loaded=3_200_000,  # 10 ms plain
 )
