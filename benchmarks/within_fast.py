@@ -9,6 +9,8 @@ measures the code before the change too (``PYTHONPATH=<checkout at 15e7726>``). 
 - ``generated``: the 200 generated articles of ``benchmarks/within.py`` (heavy repeats:
   pasted twice, sentences added, ``---END---`` chunks, and clean articles);
 - ``size MB``: one generated document of MB (``within.large_document``: ~30% repeated), best of 2;
+- ``growth``: one such document of each of 0.5, 1, 2, 3, 4 and 5 MB, best of 5, user and system CPU
+  apart, and the exponent of CPU time against size (least squares);
 - ``signatures``: English documents of the corpus benchmark (``benchmarks/corpus.py``, first
   ~5 MB) as they are and with accented names and currency signs put in (ASCII vs non-ASCII
   Latin text), ``signatures()`` from raw text, best of 3.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import random
 import sys
@@ -90,6 +93,49 @@ def size_case(megabytes: float) -> dict[str, Any]:
     return {"mb": utf8_len(text) / 1e6, "cpu": best[0], "wall": best[1], "mbps": utf8_len(text) / 1e6 / best[0]}
 
 
+def growth_case() -> dict[str, Any]:
+    """One generated document of each of 0.5-5 MB, best of 5 (alternating sizes), user and system CPU apart.
+
+    The growth exponent is the least-squares slope of log CPU time on log size. System time
+    is the kernel zeroing fresh pages for the larger arrays; it is reported apart because
+    it depends on the allocator (glibc gives large blocks back to the system and takes them
+    again: ``MALLOC_TRIM_THRESHOLD_`` set high makes it vanish).
+    """
+    import resource
+
+    import within
+
+    pool = within.build_pool(within.load_samples())
+    sizes = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
+    texts = {mb: within.large_document(pool, int(mb * 1e6)) for mb in sizes}
+    for text in texts.values():
+        clean_text(text)
+    best: dict[float, tuple[float, float]] = {}
+    for _ in range(5):
+        for mb, text in texts.items():
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            clean_text(text)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            took = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+            if mb not in best or sum(took) < sum(best[mb]):
+                best[mb] = took
+    size = {mb: utf8_len(texts[mb]) / 1e6 for mb in sizes}
+
+    def exponent(seconds: Callable[[float], float]) -> float:
+        xs = [math.log(size[mb]) for mb in sizes]
+        ys = [math.log(seconds(mb)) for mb in sizes]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+    return {
+        "sizes": {str(mb): {"mb": size[mb], "user": best[mb][0], "system": best[mb][1],
+                            "mbps": size[mb] / sum(best[mb])} for mb in sizes},
+        "exponent": exponent(lambda mb: sum(best[mb])),
+        "exponent_user": exponent(lambda mb: best[mb][0]),
+        "rate_5_to_1": (size[5.0] / sum(best[5.0])) / (size[1.0] / sum(best[1.0])),
+    }
+
+
 def signatures_case() -> dict[str, Any]:
     import corpus
 
@@ -133,6 +179,8 @@ def main(argv: Sequence[str]) -> None:
         result = generated_case()
     elif case == "size":
         result = size_case(float(argv[1]))
+    elif case == "growth":
+        result = growth_case()
     elif case == "signatures":
         result = signatures_case()
     else:
