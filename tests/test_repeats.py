@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -140,3 +141,19 @@ def test_two_units_alike_compiled_and_plain_agree_and_find_copies(units: list[li
     assert compiled == plain
     if copy and units[0]:
         assert compiled
+
+
+@pytest.mark.parametrize("copy", [False, True])
+def test_share_test_of_a_long_text_looks_for_lines_alike_first(copy: bool) -> None:
+    """From ALIKE_FROM positions on: a copied line answers at once, the same in the kernel and its twin."""
+    rng = np.random.default_rng(16)
+    units = [rng.integers(0, 2**32, 200, dtype=np.uint32) for _ in range(repeats.ALIKE_FROM // 200 + 1)]
+    if copy:
+        units.append(units[3][::-1].copy())
+    hashes = np.concatenate(units)
+    offsets = np.concatenate([[0], np.cumsum([len(u) for u in units])]).astype(np.int64)
+    needed = np.full(len(units), 20, dtype=np.int64)
+    compiled = repeated_share_units(hashes, offsets, needed, 700, 1024, True)
+    plain = repeats.plain_repeated_share_units(hashes, offsets, needed, 700, 1024, True)
+    assert (bool(compiled[0]), compiled[1].tolist()) == (plain[0], plain[1].tolist()) == (copy, [])
+    assert len(compiled[2]) == len(plain[2]) == (0 if copy else len(hashes))

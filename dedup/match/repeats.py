@@ -41,6 +41,8 @@ from dedup.signatures.shingles import hash_ngrams
 # Shares are compared in integers, as 1/1024ths rounded down: the test then asks for a little
 # less than c, so rounding can only ever send a text the long way.
 _SCALE = 1024
+# From this many positions on, the test first looks for two prose lines alike (``kernels._two_units_alike``)
+ALIKE_FROM = 1 << 16
 
 
 def repeats_nothing(blocks: DocumentBlocks, options: CleanOptions) -> bool:
@@ -80,7 +82,7 @@ def plain_repeated_share_units(
     hashes: np.ndarray, offsets: np.ndarray, least: np.ndarray, scaled: int, scale: int, stretches: bool
 ) -> tuple[bool, np.ndarray, np.ndarray]:
     """:func:`dedup.match.kernels.repeated_share_units` in numpy (``scale`` is ``_SCALE``): the same results."""
-    if _two_units_alike(hashes, offsets):
+    if len(hashes) >= ALIKE_FROM and _two_units_alike(hashes, offsets):
         return True, np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool)
     repeated = _repeated_positions(hashes)
     if _any_share(repeated, offsets, scaled):
