@@ -97,7 +97,9 @@ def clean_once(text: str, options: CleanOptions, blocks: DocumentBlocks | None =
     """One pass of the pipeline over ``text``, and whether another pass is known to change nothing.
 
     It is when no sentence was cut (block contents are as they were) and no repeated pair
-    of paragraphs was left with both copies (pass-specific reasons such as a pinned copy).
+    of paragraphs was left with both copies (pass-specific reasons such as a pinned copy);
+    or, when sentences were cut from a long text, when ``next_pass_cuts_nothing`` proves it
+    from this pass's shingle sets and the lines cut from.
     ``blocks``: those of ``text``, if made already.
     """
     if blocks is None:

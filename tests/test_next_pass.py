@@ -128,8 +128,8 @@ def test_cleaning_is_what_every_pass_made_gives() -> None:
         assert vouched == made
         spared += len(every_pass) - len(fewer)
         needed += sum(1 for i, (_, asked) in enumerate(every_pass[:-1]) if asked and every_pass[i + 1][0] > 0)
-    assert spared >= 100
-    assert needed >= 10
+    assert spared >= 500
+    assert needed >= 100
 
 
 def test_a_pass_that_only_cut_sentences_settles_the_article() -> None:
