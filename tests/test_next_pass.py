@@ -108,6 +108,16 @@ def passes_of(text: str, vouch: Callable[..., bool], vouched_from: int = 0) -> t
     return result, log
 
 
+def answered_into(answers: list[bool]) -> Callable[..., bool]:
+    """The certificate itself, each of its answers appended to ``answers``."""
+
+    def vouch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        answers.append(next_pass_cuts_nothing(*args, **kwargs))
+        return answers[-1]
+
+    return vouch
+
+
 def texts() -> Iterator[str]:
     yield from (p.read_text(encoding="utf-8") for p in sorted((ROOT / "samples").glob("*.txt")))
     with gzip.open(PAGES, "rt", encoding="utf-8") as f:
@@ -155,12 +165,7 @@ def test_a_line_that_would_open_a_fence_once_cut_is_not_vouched_for() -> None:
     a, b, c = LONG[20:23]
     text = f"{a}{b}\n\n{a}```{c}\n"
     answers: list[bool] = []
-
-    def vouch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        answers.append(next_pass_cuts_nothing(*args, **kwargs))
-        return answers[-1]
-
-    result, _ = passes_of(text, vouch)
+    result, _ = passes_of(text, answered_into(answers))
     assert result.removals and answers == [False]
 
 
@@ -169,12 +174,7 @@ def test_a_line_that_would_close_front_matter_once_cut_is_not_vouched_for() -> N
     a, b, c, d = LONG[60:64]
     text = f"---\ntitle: x\n\n{a}{c}\n\n{b}{d}\n\n{a}{b}---\n"
     answers: list[bool] = []
-
-    def vouch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        answers.append(next_pass_cuts_nothing(*args, **kwargs))
-        return answers[-1]
-
-    result, _ = passes_of(text, vouch)
+    result, _ = passes_of(text, answered_into(answers))
     assert [r.unit for r in result.removals] == ["sentence", "sentence"]
     assert result.text.endswith("\n---\n") and answers == [False]
 
@@ -184,12 +184,7 @@ def test_a_first_line_of_dashes_left_first_is_not_vouched_for() -> None:
     a, b, c, d, e, g = LONG[90:96]
     text = f"{a}{b}\n\n---\n\n{c}{d}\n\n{a}{b}{e}\n\n{g}{c}\n"
     answers: list[bool] = []
-
-    def vouch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        answers.append(next_pass_cuts_nothing(*args, **kwargs))
-        return answers[-1]
-
-    result, _ = passes_of(text, vouch)
+    result, _ = passes_of(text, answered_into(answers))
     assert sorted(r.unit for r in result.removals) == ["block", "sentence"]
     assert result.text.startswith("---\n") and answers[0] is False
 
